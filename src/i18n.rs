@@ -71,6 +71,10 @@ mod tests {
                 .filter_map(|line| line.split_once(':').map(|(key, _)| key.trim().to_owned()))
                 .collect()
         };
-        assert_eq!(keys(en), keys(zh), "locales/en.yml and locales/zh-CN.yml differ in keys");
+        assert_eq!(
+            keys(en),
+            keys(zh),
+            "locales/en.yml and locales/zh-CN.yml differ in keys"
+        );
     }
 }

@@ -33,7 +33,10 @@ impl AppCode {
         if code.chars().any(char::is_whitespace) {
             return Err(AppCodeError::Whitespace);
         }
-        if !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        if !code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
             return Err(AppCodeError::Characters);
         }
         // Marketplace AppCodes are 32 hex digits; allow some slack for other gateways.
@@ -50,7 +53,15 @@ impl AppCode {
 
     /// A hint that lets a person recognise which code is stored without revealing it.
     pub fn hint(&self) -> String {
-        let tail: String = self.0.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+        let tail: String = self
+            .0
+            .chars()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
         format!("…{tail}")
     }
 }
@@ -91,9 +102,7 @@ pub enum Source {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretError {
     /// No keyring service is reachable (e.g. no D-Bus session or Secret Service).
-    #[error(
-        "no OS keyring is available ({0}); set the {APPCODE_ENV} environment variable instead"
-    )]
+    #[error("no OS keyring is available ({0}); set the {APPCODE_ENV} environment variable instead")]
     Unavailable(String),
     /// The keyring exists but is locked or refused access.
     #[error("the OS keyring refused access ({0}); unlock it, or set {APPCODE_ENV}")]
@@ -127,7 +136,9 @@ pub struct Keyring {
 
 impl fmt::Debug for Keyring {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Keyring").field("store", &self.description).finish()
+        f.debug_struct("Keyring")
+            .field("store", &self.description)
+            .finish()
     }
 }
 
@@ -160,7 +171,11 @@ impl Keyring {
     }
 
     fn entry(&self) -> Result<keyring_core::Entry, SecretError> {
-        Ok(keyring_core::Entry::new_in_store(&self.store, SERVICE, ACCOUNT)?)
+        Ok(keyring_core::Entry::new_in_store(
+            &self.store,
+            SERVICE,
+            ACCOUNT,
+        )?)
     }
 
     /// The stored AppCode, or `None` when nothing is stored.
@@ -224,15 +239,27 @@ mod tests {
 
     #[test]
     fn parse_trims_and_accepts_a_pasted_header_value() {
-        assert_eq!(AppCode::parse(&format!("  {CODE}\n")).map(|c| c.0), Ok(CODE.to_owned()));
-        assert_eq!(AppCode::parse(&format!("APPCODE {CODE}")).map(|c| c.0), Ok(CODE.to_owned()));
+        assert_eq!(
+            AppCode::parse(&format!("  {CODE}\n")).map(|c| c.0),
+            Ok(CODE.to_owned())
+        );
+        assert_eq!(
+            AppCode::parse(&format!("APPCODE {CODE}")).map(|c| c.0),
+            Ok(CODE.to_owned())
+        );
     }
 
     #[test]
     fn parse_refuses_what_cannot_be_an_appcode() {
         assert_eq!(AppCode::parse("  \n"), Err(AppCodeError::Empty));
-        assert_eq!(AppCode::parse("abcd efgh ijkl mnop qrst"), Err(AppCodeError::Whitespace));
-        assert_eq!(AppCode::parse("0123456789abcdef!!"), Err(AppCodeError::Characters));
+        assert_eq!(
+            AppCode::parse("abcd efgh ijkl mnop qrst"),
+            Err(AppCodeError::Whitespace)
+        );
+        assert_eq!(
+            AppCode::parse("0123456789abcdef!!"),
+            Err(AppCodeError::Characters)
+        );
         assert_eq!(AppCode::parse("abc"), Err(AppCodeError::Length(3)));
     }
 

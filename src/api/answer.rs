@@ -20,14 +20,23 @@ impl Answer {
     pub fn into_count(self) -> Result<(u64, String, String), (ApiError, String)> {
         let Ok(code) = self.code.trim().parse::<i64>() else {
             return Err((
-                ApiError::UnknownCode { code: self.code.clone(), message: self.message },
+                ApiError::UnknownCode {
+                    code: self.code.clone(),
+                    message: self.message,
+                },
                 self.code,
             ));
         };
         if code != 1 {
             let error = match VendorCode::from_code(code) {
-                Some(code) => ApiError::Image { code, message: self.message },
-                None => ApiError::UnknownCode { code: self.code.clone(), message: self.message },
+                Some(code) => ApiError::Image {
+                    code,
+                    message: self.message,
+                },
+                None => ApiError::UnknownCode {
+                    code: self.code.clone(),
+                    message: self.message,
+                },
             };
             return Err((error, self.code));
         }
@@ -69,7 +78,11 @@ fn vendor_answer(body: &[u8]) -> Option<Answer> {
         Some(other) if !other.is_null() => other.to_string(),
         _ => String::new(),
     };
-    Some(Answer { code, message, number: fields.remove("number") })
+    Some(Answer {
+        code,
+        message,
+        number: fields.remove("number"),
+    })
 }
 
 /// Turn one HTTP answer into the vendor's answer or a typed error.
@@ -134,14 +147,23 @@ fn gateway_error(status: u16, message: &str) -> ApiError {
     .iter()
     .any(|needle| has(needle))
     {
-        ApiError::BadRequest { status, message: owned() }
+        ApiError::BadRequest {
+            status,
+            message: owned(),
+        }
     } else {
         match status {
             401 => ApiError::InvalidAppCode,
             413 => ApiError::TooLarge,
             429 => ApiError::Throttled,
-            500..=599 => ApiError::ServiceFault { status, message: owned() },
-            _ => ApiError::Unexpected { status, message: owned() },
+            500..=599 => ApiError::ServiceFault {
+                status,
+                message: owned(),
+            },
+            _ => ApiError::Unexpected {
+                status,
+                message: owned(),
+            },
         }
     }
 }
@@ -152,26 +174,44 @@ mod tests {
 
     fn count_of(body: &str) -> Result<u64, ApiError> {
         let answer = interpret(200, None, None, body.as_bytes())?;
-        answer.into_count().map(|(people, ..)| people).map_err(|(error, _)| error)
+        answer
+            .into_count()
+            .map(|(people, ..)| people)
+            .map_err(|(error, _)| error)
     }
 
     #[test]
     fn success_with_strings_or_integers() {
-        assert_eq!(count_of(r#"{"code":"1","msg":"检测人流量为: 102人","number":"102"}"#), Ok(102));
+        assert_eq!(
+            count_of(r#"{"code":"1","msg":"检测人流量为: 102人","number":"102"}"#),
+            Ok(102)
+        );
         assert_eq!(count_of(r#"{"code":1,"msg":"ok","number":7}"#), Ok(7));
         assert_eq!(count_of(r#"{"code":"1","msg":"ok","number":"0"}"#), Ok(0));
     }
 
     #[test]
     fn a_number_that_is_not_a_count_is_malformed() {
-        for number in [r#""-3""#, "-3", r#""12.5""#, "12.5", r#""""#, r#""abc""#, "null", "[]"] {
+        for number in [
+            r#""-3""#,
+            "-3",
+            r#""12.5""#,
+            "12.5",
+            r#""""#,
+            r#""abc""#,
+            "null",
+            "[]",
+        ] {
             let body = format!(r#"{{"code":"1","msg":"ok","number":{number}}}"#);
             assert!(
                 matches!(count_of(&body), Err(ApiError::Malformed(_))),
                 "number {number} was accepted"
             );
         }
-        assert!(matches!(count_of(r#"{"code":"1","msg":"ok"}"#), Err(ApiError::Malformed(_))));
+        assert!(matches!(
+            count_of(r#"{"code":"1","msg":"ok"}"#),
+            Err(ApiError::Malformed(_))
+        ));
     }
 
     #[test]
@@ -190,7 +230,10 @@ mod tests {
             ] {
                 assert_eq!(
                     count_of(&body),
-                    Err(ApiError::Image { code: expected, message: "m".into() })
+                    Err(ApiError::Image {
+                        code: expected,
+                        message: "m".into()
+                    })
                 );
             }
         }
@@ -200,17 +243,26 @@ mod tests {
     fn unknown_vendor_codes_keep_the_raw_message() {
         assert_eq!(
             count_of(r#"{"code":"-7","msg":"奇怪"}"#),
-            Err(ApiError::UnknownCode { code: "-7".into(), message: "奇怪".into() })
+            Err(ApiError::UnknownCode {
+                code: "-7".into(),
+                message: "奇怪".into()
+            })
         );
         assert_eq!(
             count_of(r#"{"code":"x","msg":"?"}"#),
-            Err(ApiError::UnknownCode { code: "x".into(), message: "?".into() })
+            Err(ApiError::UnknownCode {
+                code: "x".into(),
+                message: "?".into()
+            })
         );
     }
 
     #[test]
     fn non_json_success_is_malformed() {
-        assert!(matches!(count_of("<html>oops</html>"), Err(ApiError::Malformed(_))));
+        assert!(matches!(
+            count_of("<html>oops</html>"),
+            Err(ApiError::Malformed(_))
+        ));
         assert!(matches!(count_of(""), Err(ApiError::Malformed(_))));
         assert!(matches!(count_of("[1,2]"), Err(ApiError::Malformed(_))));
     }
@@ -218,7 +270,11 @@ mod tests {
     #[test]
     fn gateway_messages_classify_with_and_without_error_code() {
         let cases = [
-            (400, "Invalid AppCode `not exists`", ApiError::InvalidAppCode),
+            (
+                400,
+                "Invalid AppCode `not exists`",
+                ApiError::InvalidAppCode,
+            ),
             (401, "Invalid AppCode", ApiError::InvalidAppCode),
             (400, "Need authorization", ApiError::MissingAuthorization),
             (403, "Unauthorized", ApiError::NotPurchased),
@@ -246,7 +302,10 @@ mod tests {
             (504, "Backend service connect failed `timeout`"),
         ] {
             let error = interpret(status, Some("E"), Some(message), b"").unwrap_err();
-            assert!(matches!(error, ApiError::ServiceFault { .. }), "{status} {message}");
+            assert!(
+                matches!(error, ApiError::ServiceFault { .. }),
+                "{status} {message}"
+            );
             assert!(error.is_retryable());
         }
         for (status, message) in [
@@ -256,7 +315,10 @@ mod tests {
             (405, "Unsupported Method"),
         ] {
             let error = interpret(status, None, Some(message), b"").unwrap_err();
-            assert!(matches!(error, ApiError::BadRequest { .. }), "{status} {message}");
+            assert!(
+                matches!(error, ApiError::BadRequest { .. }),
+                "{status} {message}"
+            );
             assert!(!error.is_retryable());
         }
     }
@@ -270,7 +332,13 @@ mod tests {
     #[test]
     fn a_bare_status_still_classifies() {
         assert_eq!(interpret(429, None, None, b""), Err(ApiError::Throttled));
-        assert!(matches!(interpret(502, None, None, b""), Err(ApiError::ServiceFault { .. })));
-        assert!(matches!(interpret(418, None, None, b""), Err(ApiError::Unexpected { .. })));
+        assert!(matches!(
+            interpret(502, None, None, b""),
+            Err(ApiError::ServiceFault { .. })
+        ));
+        assert!(matches!(
+            interpret(418, None, None, b""),
+            Err(ApiError::Unexpected { .. })
+        ));
     }
 }

@@ -176,7 +176,10 @@ impl Client {
         let sent = self
             .http
             .post(self.config.endpoint.clone())
-            .header(reqwest::header::AUTHORIZATION, format!("APPCODE {}", appcode.expose()))
+            .header(
+                reqwest::header::AUTHORIZATION,
+                format!("APPCODE {}", appcode.expose()),
+            )
             .header(
                 reqwest::header::CONTENT_TYPE,
                 "application/x-www-form-urlencoded; charset=UTF-8",
@@ -188,7 +191,10 @@ impl Client {
         let response = match sent {
             Ok(response) => response,
             Err(err) => {
-                return Attempt { result: Err(transport_error(&err)), request_id: None };
+                return Attempt {
+                    result: Err(transport_error(&err)),
+                    request_id: None,
+                };
             }
         };
 

@@ -27,7 +27,10 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     pub fn none() -> Self {
-        Self { max_retries: 0, ..Self::default() }
+        Self {
+            max_retries: 0,
+            ..Self::default()
+        }
     }
 
     /// The pause before the next attempt, after `attempts_made` attempts have failed, or
@@ -37,10 +40,15 @@ impl RetryPolicy {
             return None;
         }
         let exponent = (attempts_made - 1).min(16);
-        let ceiling = self.base_delay.saturating_mul(1 << exponent).min(self.max_delay);
+        let ceiling = self
+            .base_delay
+            .saturating_mul(1 << exponent)
+            .min(self.max_delay);
         // Full jitter: clients throttled together should not come back together.
         let millis = ceiling.as_millis() as u64;
-        Some(Duration::from_millis(fastrand::u64(millis / 2..=millis.max(1))))
+        Some(Duration::from_millis(fastrand::u64(
+            millis / 2..=millis.max(1),
+        )))
     }
 }
 
@@ -67,7 +75,10 @@ mod tests {
 
     #[test]
     fn retries_are_bounded() {
-        let policy = RetryPolicy { max_retries: 2, ..RetryPolicy::default() };
+        let policy = RetryPolicy {
+            max_retries: 2,
+            ..RetryPolicy::default()
+        };
         assert!(policy.delay_before_retry(2).is_some());
         assert!(policy.delay_before_retry(3).is_none());
         assert!(RetryPolicy::none().delay_before_retry(1).is_none());

@@ -1,1 +1,272 @@
-//! Jobs and batches.
+//! Counting inputs on a tokio runtime: read, prepare, call, and batches of those.
+//!
+//! Nothing here knows about egui; the window and the command line both drive it.
+
+mod input;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::api::{ApiError, Client, Count, Failure, ImageSource};
+use crate::prepare::{self, PrepareError, Upload, UploadFormat};
+use crate::secret::AppCode;
+
+pub use input::{Input, MAX_FILE_BYTES, expand, is_http_url};
+
+/// Why an input produced no count.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    #[error("cannot read the file: {0}")]
+    Read(String),
+    #[error("the file is {0} bytes, far larger than any photo the service accepts")]
+    FileTooLarge(u64),
+    #[error(transparent)]
+    Prepare(#[from] PrepareError),
+    #[error(transparent)]
+    Api(#[from] Failure),
+    /// Not sent, because an earlier answer showed every call would fail the same way.
+    #[error("not sent: {0}")]
+    Skipped(ApiError),
+}
+
+impl JobError {
+    /// A short stable identifier for scripts (JSON/CSV `error` column).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Read(_) => "read_failed",
+            Self::FileTooLarge(_) => "file_too_large",
+            Self::Prepare(err) => match err {
+                PrepareError::Empty => "empty_file",
+                PrepareError::TooSmall { .. } => "image_too_small",
+                PrepareError::Unsupported { .. } => "unsupported_format",
+                PrepareError::NotAnImage => "not_an_image",
+                PrepareError::Corrupt { .. } => "corrupt_image",
+                PrepareError::TooLargeToDecode { .. } => "image_too_large",
+                PrepareError::CannotShrink => "cannot_shrink",
+            },
+            Self::Api(failure) => failure.error.kind(),
+            Self::Skipped(_) => "skipped",
+        }
+    }
+
+    /// The API error behind this one, if the service was involved.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            Self::Api(failure) => Some(&failure.error),
+            Self::Skipped(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+/// What was (or would be) sent for one input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UploadSummary {
+    pub format: UploadFormat,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: usize,
+    pub reencoded: bool,
+    pub source_format: String,
+    /// BLAKE3 of the uploaded bytes (hex).
+    pub hash: String,
+}
+
+impl From<&Upload> for UploadSummary {
+    fn from(upload: &Upload) -> Self {
+        Self {
+            format: upload.format,
+            width: upload.width,
+            height: upload.height,
+            bytes: upload.bytes.len(),
+            reencoded: upload.reencoded,
+            source_format: upload.source_format.clone(),
+            hash: upload.hash_hex(),
+        }
+    }
+}
+
+/// The result of one input.
+#[derive(Clone, Debug)]
+pub struct JobReport {
+    pub input: Input,
+    pub upload: Option<UploadSummary>,
+    pub outcome: Result<Count, JobError>,
+    /// From the start of reading to the end of the last call.
+    pub elapsed: Duration,
+}
+
+/// Read an input's bytes off the async threads. URLs have none.
+pub async fn read(input: &Input) -> Result<Option<Arc<Vec<u8>>>, JobError> {
+    match input {
+        Input::Url(_) => Ok(None),
+        Input::Bytes { bytes, .. } => Ok(Some(Arc::clone(bytes))),
+        Input::Path(path) => {
+            let path = path.clone();
+            let read = tokio::task::spawn_blocking(move || read_file(&path)).await;
+            read.map_err(|err| JobError::Read(err.to_string()))?
+                .map(|bytes| Some(Arc::new(bytes)))
+        }
+    }
+}
+
+fn read_file(path: &std::path::Path) -> Result<Vec<u8>, JobError> {
+    let metadata = std::fs::metadata(path).map_err(|err| JobError::Read(err.to_string()))?;
+    if metadata.is_dir() {
+        return Err(JobError::Read("it is a folder with no images".to_owned()));
+    }
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(JobError::FileTooLarge(metadata.len()));
+    }
+    std::fs::read(path).map_err(|err| JobError::Read(err.to_string()))
+}
+
+/// Prepare bytes for upload on a blocking thread (decoding is CPU work).
+pub async fn prepare_bytes(bytes: Arc<Vec<u8>>) -> Result<Upload, JobError> {
+    let prepared = tokio::task::spawn_blocking(move || prepare::prepare(&bytes)).await;
+    prepared
+        .map_err(|err| JobError::Read(format!("image preparation stopped: {err}")))?
+        .map_err(JobError::from)
+}
+
+/// Decode bytes into an upright preview on a blocking thread.
+pub async fn preview_bytes(
+    bytes: Arc<Vec<u8>>,
+    max_side: u32,
+) -> Result<image::RgbaImage, JobError> {
+    let decoded = tokio::task::spawn_blocking(move || prepare::preview(&bytes, max_side)).await;
+    decoded
+        .map_err(|err| JobError::Read(format!("preview stopped: {err}")))?
+        .map_err(JobError::from)
+}
+
+/// Send an already prepared upload (or a URL) and build the report.
+pub async fn send(
+    client: &Client,
+    appcode: &AppCode,
+    input: Input,
+    upload: Option<Upload>,
+    started: Instant,
+) -> JobReport {
+    let summary = upload.as_ref().map(UploadSummary::from);
+    let source = match (&input, &upload) {
+        (_, Some(upload)) => ImageSource::Upload(upload),
+        (Input::Url(url), None) => ImageSource::Url(url),
+        _ => unreachable!("inputs other than URLs are always prepared"),
+    };
+    let outcome = client.count(appcode, source).await.map_err(JobError::from);
+    if let Some(summary) = &summary {
+        tracing::debug!(
+            hash = &summary.hash[..12],
+            bytes = summary.bytes,
+            ok = outcome.is_ok(),
+            "image counted"
+        );
+    }
+    JobReport {
+        input,
+        upload: summary,
+        outcome,
+        elapsed: started.elapsed(),
+    }
+}
+
+/// Read, prepare and count one input.
+pub async fn count(client: &Client, appcode: &AppCode, input: Input) -> JobReport {
+    let started = Instant::now();
+    let failed = |input, upload, error| JobReport {
+        input,
+        upload,
+        outcome: Err(error),
+        elapsed: started.elapsed(),
+    };
+
+    let bytes = match read(&input).await {
+        Ok(bytes) => bytes,
+        Err(error) => return failed(input, None, error),
+    };
+    let upload = match bytes {
+        Some(bytes) => match prepare_bytes(bytes).await {
+            Ok(upload) => Some(upload),
+            Err(error) => return failed(input, None, error),
+        },
+        None => None,
+    };
+    send(client, appcode, input, upload, started).await
+}
+
+/// Totals of a finished batch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BatchSummary {
+    pub succeeded: usize,
+    pub failed: usize,
+    pub people: u64,
+}
+
+/// Count many inputs, at most `concurrency` at a time, calling `on_report` with each
+/// input's index as its report arrives (in completion order).
+///
+/// After an answer that every later call would repeat (wrong AppCode, quota used up…),
+/// inputs not yet sent are reported as [`JobError::Skipped`] rather than paid for.
+/// Dropping the returned future cancels the work still running.
+pub async fn run_batch(
+    client: &Client,
+    appcode: &AppCode,
+    inputs: Vec<Input>,
+    concurrency: usize,
+    mut on_report: impl FnMut(usize, JobReport),
+) -> BatchSummary {
+    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    // The answer that stopped the batch, once there is one.
+    let stop: Arc<Mutex<Option<ApiError>>> = Arc::default();
+    let mut jobs = JoinSet::new();
+
+    for (index, input) in inputs.into_iter().enumerate() {
+        let (client, appcode) = (client.clone(), appcode.clone());
+        let (permits, stop) = (permits.clone(), stop.clone());
+        jobs.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            let stopped_by = stop.lock().ok().and_then(|guard| guard.clone());
+            if let Some(error) = stopped_by {
+                let outcome = Err(JobError::Skipped(error));
+                let report = JobReport {
+                    input,
+                    upload: None,
+                    outcome,
+                    elapsed: Duration::ZERO,
+                };
+                return (index, report);
+            }
+            let report = count(&client, &appcode, input).await;
+            if let Err(JobError::Api(failure)) = &report.outcome
+                && failure.error.stops_batch()
+            {
+                if let Ok(mut guard) = stop.lock() {
+                    guard.get_or_insert_with(|| failure.error.clone());
+                }
+            }
+            (index, report)
+        });
+    }
+
+    let mut summary = BatchSummary::default();
+    while let Some(joined) = jobs.join_next().await {
+        let Ok((index, report)) = joined else {
+            // A job can only end this way by panicking; the others go on.
+            summary.failed += 1;
+            continue;
+        };
+        match &report.outcome {
+            Ok(count) => {
+                summary.succeeded += 1;
+                summary.people += count.people;
+            }
+            Err(_) => summary.failed += 1,
+        }
+        on_report(index, report);
+    }
+    summary
+}

@@ -99,7 +99,9 @@ impl Upload {
 pub enum PrepareError {
     #[error("the file is empty")]
     Empty,
-    #[error("the image is {width}×{height} px; the service needs at least {MIN_SIDE} px on each side")]
+    #[error(
+        "the image is {width}×{height} px; the service needs at least {MIN_SIDE} px on each side"
+    )]
     TooSmall { width: u32, height: u32 },
     #[error("{format} images are not supported; use JPEG, PNG, BMP, WebP, GIF or TIFF")]
     Unsupported { format: String },
@@ -108,7 +110,11 @@ pub enum PrepareError {
     #[error("the {format} data is damaged or cannot be decoded: {reason}")]
     Corrupt { format: String, reason: String },
     #[error("the {format} image is {width}×{height} px, too large to decode safely")]
-    TooLargeToDecode { format: String, width: u32, height: u32 },
+    TooLargeToDecode {
+        format: String,
+        width: u32,
+        height: u32,
+    },
     #[error("the image cannot be made small enough for the service")]
     CannotShrink,
 }
