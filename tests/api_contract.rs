@@ -7,8 +7,8 @@ use std::io::Cursor;
 use std::time::Duration;
 
 use base64::Engine as _;
-use headcount::api::{ApiError, Client, ClientConfig, Count, Failure, ImageSource, RetryPolicy};
 use headcount::api::VendorCode;
+use headcount::api::{ApiError, Client, ClientConfig, Count, Failure, ImageSource, RetryPolicy};
 use headcount::prepare::{Upload, UploadFormat};
 use headcount::secret::AppCode;
 use url::Url;
@@ -46,7 +46,11 @@ fn client(endpoint: &str, max_retries: u32) -> Client {
     client_with(endpoint, max_retries, Duration::from_secs(20))
 }
 
-async fn count_upload(fake: &FakeApi, bytes: &[u8], format: UploadFormat) -> Result<Count, Failure> {
+async fn count_upload(
+    fake: &FakeApi,
+    bytes: &[u8],
+    format: UploadFormat,
+) -> Result<Count, Failure> {
     let upload = upload(bytes.to_vec(), format);
     client(&fake.endpoint(), 2)
         .count(&appcode(DEFAULT_APPCODE), ImageSource::Upload(&upload))
@@ -73,7 +77,10 @@ fn upload(bytes: Vec<u8>, format: UploadFormat) -> Upload {
 }
 
 fn hopper_jpeg() -> Vec<u8> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/photos/people/hopper.jpg");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/corpus/photos/people/hopper.jpg"
+    );
     std::fs::read(path).expect("the shared corpus holds hopper.jpg")
 }
 
@@ -86,7 +93,9 @@ fn encoded(width: u32, height: u32, seed: u32, format: image::ImageFormat) -> Ve
         image::Rgb([a, b, c])
     });
     let mut bytes = Cursor::new(Vec::new());
-    picture.write_to(&mut bytes, format).expect("encode a test image");
+    picture
+        .write_to(&mut bytes, format)
+        .expect("encode a test image");
     bytes.into_inner()
 }
 
@@ -110,7 +119,9 @@ async fn a_jpeg_is_counted_exactly_and_the_request_id_is_kept() {
     let fake = FakeApi::start();
     let bytes = hopper_jpeg();
 
-    let count = count_upload(&fake, &bytes, UploadFormat::Jpeg).await.expect("a count");
+    let count = count_upload(&fake, &bytes, UploadFormat::Jpeg)
+        .await
+        .expect("a count");
 
     let people = fake_api::expected_count(&bytes);
     assert_eq!(count.people, people);
@@ -126,11 +137,19 @@ async fn a_jpeg_is_counted_exactly_and_the_request_id_is_kept() {
 #[tokio::test]
 async fn the_authorization_header_and_content_type_are_exactly_as_documented() {
     let fake = FakeApi::start();
-    count_upload(&fake, &png(20, 20), UploadFormat::Png).await.expect("a count");
+    count_upload(&fake, &png(20, 20), UploadFormat::Png)
+        .await
+        .expect("a count");
 
-    assert_eq!(fake.last_authorization(), Some(format!("APPCODE {DEFAULT_APPCODE}")));
+    assert_eq!(
+        fake.last_authorization(),
+        Some(format!("APPCODE {DEFAULT_APPCODE}"))
+    );
     let content_type = fake.last_content_type().expect("a content type was sent");
-    assert_eq!(content_type, "application/x-www-form-urlencoded; charset=UTF-8");
+    assert_eq!(
+        content_type,
+        "application/x-www-form-urlencoded; charset=UTF-8"
+    );
 }
 
 #[tokio::test]
@@ -145,12 +164,18 @@ async fn plus_slash_and_padding_survive_the_form_encoding() {
         .expect("some small PNG has `+`, `/` and padding in its base64");
     let fake = FakeApi::start();
 
-    let count = count_upload(&fake, &bytes, UploadFormat::Png).await.expect("a count");
+    let count = count_upload(&fake, &bytes, UploadFormat::Png)
+        .await
+        .expect("a count");
 
     assert_eq!(count.people, fake_api::expected_count(&bytes));
     assert_eq!(fake.last_image_field(), Some(data_uri("png", &bytes)));
     let raw = String::from_utf8(fake.last_raw_body().expect("a body")).expect("ASCII body");
-    assert!(raw.starts_with("image=data%3Aimage%2Fpng%3Bbase64%2C"), "{}", &raw[..40]);
+    assert!(
+        raw.starts_with("image=data%3Aimage%2Fpng%3Bbase64%2C"),
+        "{}",
+        &raw[..40]
+    );
     for escaped in ["%2B", "%2F", "%3D"] {
         assert!(raw.contains(escaped), "{escaped} missing from the body");
     }
@@ -174,9 +199,13 @@ async fn an_image_url_is_sent_as_is_and_counted() {
 #[tokio::test]
 async fn integer_code_and_number_are_accepted() {
     let fake = FakeApi::start();
-    fake.push_fault(Fault::json_body(r#"{"code":1,"msg":"检测人流量为: 7人","number":7}"#));
+    fake.push_fault(Fault::json_body(
+        r#"{"code":1,"msg":"检测人流量为: 7人","number":7}"#,
+    ));
 
-    let count = count_upload(&fake, &png(20, 20), UploadFormat::Png).await.expect("a count");
+    let count = count_upload(&fake, &png(20, 20), UploadFormat::Png)
+        .await
+        .expect("a count");
 
     assert_eq!((count.people, count.code.as_str()), (7, "1"));
 }
@@ -186,7 +215,9 @@ async fn latency_under_the_timeout_is_only_slower() {
     let fake = FakeApi::start();
     fake.set_latency(Duration::from_millis(50));
 
-    let count = count_upload(&fake, &png(20, 20), UploadFormat::Png).await.expect("a count");
+    let count = count_upload(&fake, &png(20, 20), UploadFormat::Png)
+        .await
+        .expect("a count");
 
     assert_eq!(count.attempts, 1);
 }
@@ -229,7 +260,10 @@ async fn an_empty_image_is_vendor_code_minus_1() {
 async fn bytes_that_are_not_jpeg_png_or_bmp_are_vendor_code_minus_2() {
     let fake = FakeApi::start();
     // Labelled PNG but really a GIF: the vendor sniffs the bytes, not the label.
-    let gif = upload(encoded(20, 20, 1, image::ImageFormat::Gif), UploadFormat::Png);
+    let gif = upload(
+        encoded(20, 20, 1, image::ImageFormat::Gif),
+        UploadFormat::Png,
+    );
     let error = vendor_failure(&fake, ImageSource::Upload(&gif), "-2").await;
     assert_eq!(image_code(&error), Some(VendorCode::WrongFormat));
 }
@@ -267,12 +301,18 @@ async fn sides_outside_15_to_4000_px_are_vendor_code_minus_4() {
     for (width, height) in [(14, 100), (100, 14), (4001, 15)] {
         let odd = upload(png(width, height), UploadFormat::Png);
         let error = vendor_failure(&fake, ImageSource::Upload(&odd), "-4").await;
-        assert_eq!(image_code(&error), Some(VendorCode::RecognitionFailed), "{width}×{height}");
+        assert_eq!(
+            image_code(&error),
+            Some(VendorCode::RecognitionFailed),
+            "{width}×{height}"
+        );
     }
     // The limits themselves are allowed.
     for (width, height) in [(15, 15), (4000, 15)] {
         let edge = png(width, height);
-        let count = count_upload(&fake, &edge, UploadFormat::Png).await.expect("a count");
+        let count = count_upload(&fake, &edge, UploadFormat::Png)
+            .await
+            .expect("a count");
         assert_eq!(count.people, fake_api::expected_count(&edge));
     }
 }
@@ -303,12 +343,19 @@ async fn every_documented_vendor_code_maps_whether_sent_as_string_or_integer() {
             let error = vendor_failure(&fake, ImageSource::Upload(&image), &code.to_string()).await;
             assert_eq!(
                 error,
-                ApiError::Image { code: expected, message: "厂商的原话".to_owned() },
+                ApiError::Image {
+                    code: expected,
+                    message: "厂商的原话".to_owned()
+                },
                 "code sent as {sent}"
             );
         }
     }
-    assert_eq!(fake.billed_calls(), 12, "vendor errors come at HTTP 200 and are billed");
+    assert_eq!(
+        fake.billed_calls(),
+        12,
+        "vendor errors come at HTTP 200 and are billed"
+    );
 }
 
 #[tokio::test]
@@ -324,7 +371,10 @@ async fn an_unknown_vendor_code_is_reported_with_its_raw_message() {
         let error = vendor_failure(&fake, ImageSource::Upload(&image), text).await;
         assert_eq!(
             error,
-            ApiError::UnknownCode { code: text.to_owned(), message: "未知错误".to_owned() }
+            ApiError::UnknownCode {
+                code: text.to_owned(),
+                message: "未知错误".to_owned()
+            }
         );
     }
 }
@@ -356,7 +406,11 @@ async fn gateway_failure(fake: &FakeApi, endpoint: &str, code: &str) -> ApiError
 
     assert_eq!(failure.attempts, 1, "{} must not be retried", failure.error);
     assert_eq!(fake.calls() - calls_before, 1);
-    assert_eq!(fake.billed_calls(), billed_before, "a gateway rejection is not billed");
+    assert_eq!(
+        fake.billed_calls(),
+        billed_before,
+        "a gateway rejection is not billed"
+    );
     assert_eq!(failure.code, None);
     assert!(failure.request_id.is_some());
     assert_eq!(failure.request_id, fake.last_request_id());
@@ -418,7 +472,10 @@ async fn request_shape_rejections_are_bad_requests_in_both_gateway_styles() {
             let error = gateway_failure(&fake, &fake.endpoint(), DEFAULT_APPCODE).await;
             assert_eq!(
                 error,
-                ApiError::BadRequest { status, message: message.to_owned() },
+                ApiError::BadRequest {
+                    status,
+                    message: message.to_owned()
+                },
                 "{style:?}"
             );
         }
@@ -441,7 +498,10 @@ async fn a_body_over_8_mb_is_too_large_in_both_gateway_styles() {
             .expect_err("too large");
 
         assert_eq!(failure.error, ApiError::TooLarge, "{style:?}");
-        assert_eq!((failure.attempts, fake.calls(), fake.billed_calls()), (1, 1, 0));
+        assert_eq!(
+            (failure.attempts, fake.calls(), fake.billed_calls()),
+            (1, 1, 0)
+        );
         assert_eq!(failure.request_id, fake.last_request_id());
     }
 }
@@ -500,7 +560,10 @@ async fn throttling_is_retried_then_reported_in_both_gateway_styles() {
             .expect_err("always throttled");
 
         assert_eq!(failure.error, ApiError::Throttled, "{style:?}");
-        assert_eq!((failure.attempts, fake.calls(), fake.billed_calls()), (3, 3, 0));
+        assert_eq!(
+            (failure.attempts, fake.calls(), fake.billed_calls()),
+            (3, 3, 0)
+        );
         assert_eq!(failure.request_id, fake.last_request_id());
     }
 }
@@ -513,10 +576,15 @@ async fn one_throttled_call_is_retried_into_a_count() {
         fake.push_fault(Fault::Throttle);
         let bytes = png(20, 20);
 
-        let count = count_upload(&fake, &bytes, UploadFormat::Png).await.expect("a count");
+        let count = count_upload(&fake, &bytes, UploadFormat::Png)
+            .await
+            .expect("a count");
 
         assert_eq!(count.people, fake_api::expected_count(&bytes));
-        assert_eq!((count.attempts, fake.calls(), fake.billed_calls()), (2, 2, 1));
+        assert_eq!(
+            (count.attempts, fake.calls(), fake.billed_calls()),
+            (2, 2, 1)
+        );
     }
 }
 
@@ -537,10 +605,16 @@ async fn server_faults_are_retried_a_bounded_number_of_times() {
 
             assert_eq!(
                 failure.error,
-                ApiError::ServiceFault { status, message: message.to_owned() },
+                ApiError::ServiceFault {
+                    status,
+                    message: message.to_owned()
+                },
                 "{style:?}"
             );
-            assert_eq!((failure.attempts, fake.calls(), fake.billed_calls()), (3, 3, 0));
+            assert_eq!(
+                (failure.attempts, fake.calls(), fake.billed_calls()),
+                (3, 3, 0)
+            );
             assert_eq!(fake.pending_faults(), 7);
             assert_eq!(failure.request_id, fake.last_request_id());
         }
@@ -553,10 +627,15 @@ async fn one_503_is_retried_into_a_count() {
     fake.push_fault(Fault::status(503, "Service Unavailable"));
     let bytes = hopper_jpeg();
 
-    let count = count_upload(&fake, &bytes, UploadFormat::Jpeg).await.expect("a count");
+    let count = count_upload(&fake, &bytes, UploadFormat::Jpeg)
+        .await
+        .expect("a count");
 
     assert_eq!(count.people, fake_api::expected_count(&bytes));
-    assert_eq!((count.attempts, fake.calls(), fake.billed_calls()), (2, 2, 1));
+    assert_eq!(
+        (count.attempts, fake.calls(), fake.billed_calls()),
+        (2, 2, 1)
+    );
     assert_eq!(count.request_id, fake.last_request_id());
 }
 
@@ -575,7 +654,11 @@ async fn a_slow_answer_times_out_and_is_retried_a_bounded_number_of_times() {
     assert_eq!((failure.attempts, fake.calls()), (2, 2));
     assert_eq!(failure.request_id, None, "no answer, so no request id");
     // Generous: only proves the client did not wait for the 30 s answers.
-    assert!(failure.elapsed < Duration::from_secs(15), "{:?}", failure.elapsed);
+    assert!(
+        failure.elapsed < Duration::from_secs(15),
+        "{:?}",
+        failure.elapsed
+    );
 }
 
 #[tokio::test]
@@ -601,8 +684,15 @@ async fn a_dropped_connection_is_a_network_error_retried_a_bounded_number_of_tim
 
     let failure = retried_failure(&fake, 2).await;
 
-    assert!(matches!(failure.error, ApiError::Network(_)), "{:?}", failure.error);
-    assert_eq!((failure.attempts, fake.calls(), fake.billed_calls()), (3, 3, 0));
+    assert!(
+        matches!(failure.error, ApiError::Network(_)),
+        "{:?}",
+        failure.error
+    );
+    assert_eq!(
+        (failure.attempts, fake.calls(), fake.billed_calls()),
+        (3, 3, 0)
+    );
     assert_eq!(failure.request_id, None);
 }
 
@@ -612,7 +702,9 @@ async fn one_dropped_connection_is_retried_into_a_count() {
     fake.push_fault(Fault::Drop);
     let bytes = png(20, 20);
 
-    let count = count_upload(&fake, &bytes, UploadFormat::Png).await.expect("a count");
+    let count = count_upload(&fake, &bytes, UploadFormat::Png)
+        .await
+        .expect("a count");
 
     assert_eq!(count.people, fake_api::expected_count(&bytes));
     assert_eq!((count.attempts, fake.calls()), (2, 2));
@@ -629,7 +721,11 @@ async fn a_non_json_200_answer_is_malformed_and_not_retried() {
 
     let failure = retried_failure(&fake, 2).await;
 
-    assert!(matches!(failure.error, ApiError::Malformed(_)), "{:?}", failure.error);
+    assert!(
+        matches!(failure.error, ApiError::Malformed(_)),
+        "{:?}",
+        failure.error
+    );
     assert_eq!((failure.attempts, fake.calls()), (1, 1));
     assert!(failure.request_id.is_some());
     assert_eq!(failure.request_id, fake.last_request_id());
@@ -649,7 +745,11 @@ async fn a_number_that_is_not_a_count_is_malformed_and_not_retried() {
 
         let failure = retried_failure(&fake, 2).await;
 
-        assert!(matches!(failure.error, ApiError::Malformed(_)), "{body}: {:?}", failure.error);
+        assert!(
+            matches!(failure.error, ApiError::Malformed(_)),
+            "{body}: {:?}",
+            failure.error
+        );
         assert_eq!((failure.attempts, fake.calls()), (1, 1), "{body}");
         assert_eq!(failure.code.as_deref(), Some("1"));
         assert_eq!(failure.request_id, fake.last_request_id());
@@ -662,7 +762,9 @@ async fn a_number_that_is_not_a_count_is_malformed_and_not_retried() {
 /// A plain HTTP client, for requests the real client would never make.
 fn raw_http() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder().build().expect("build a raw HTTP client")
+    reqwest::Client::builder()
+        .build()
+        .expect("build a raw HTTP client")
 }
 
 struct RawAnswer {
@@ -689,7 +791,11 @@ async fn raw_post(
     }
     let response = request.send().await.expect("the fake answers");
     let header = |name: &str| {
-        response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
     };
     RawAnswer {
         status: response.status().as_u16(),
@@ -721,7 +827,10 @@ async fn fake_reads_an_unencoded_plus_as_a_space_and_calls_the_image_corrupt() {
     let answer = raw_post(&fake, reqwest::Method::POST, Some(&auth), FORM, body).await;
 
     assert_eq!((answer.status, vendor_code(&answer).as_str()), (200, "-3"));
-    assert!(fake.last_image_field().is_some_and(|field| field.contains(' ')));
+    assert!(
+        fake.last_image_field()
+            .is_some_and(|field| field.contains(' '))
+    );
 }
 
 #[tokio::test]
@@ -730,15 +839,28 @@ async fn fake_accepts_every_label_the_vendor_uses() {
     let auth = format!("APPCODE {DEFAULT_APPCODE}");
     let jpeg = hopper_jpeg();
     let bmp = encoded(20, 20, 3, image::ImageFormat::Bmp);
-    for (label, bytes) in [("jpeg", &jpeg), ("jpg", &jpeg), ("png", &png(20, 20)), ("bmp", &bmp)] {
+    for (label, bytes) in [
+        ("jpeg", &jpeg),
+        ("jpg", &jpeg),
+        ("png", &png(20, 20)),
+        ("bmp", &bmp),
+    ] {
         let body = headcount::api::form_body(&data_uri(label, bytes));
         let answer = raw_post(&fake, reqwest::Method::POST, Some(&auth), FORM, body).await;
 
         assert_eq!(vendor_code(&answer), "1", "{label}");
         let json: serde_json::Value = serde_json::from_str(&answer.body).expect("JSON");
-        assert_eq!(json["number"], fake_api::expected_count(bytes).to_string(), "{label}");
+        assert_eq!(
+            json["number"],
+            fake_api::expected_count(bytes).to_string(),
+            "{label}"
+        );
     }
-    for bad in ["data:image/png,abcd", "image/png;base64,abcd", "iVBORw0KGgo="] {
+    for bad in [
+        "data:image/png,abcd",
+        "image/png;base64,abcd",
+        "iVBORw0KGgo=",
+    ] {
         let body = headcount::api::form_body(bad);
         let answer = raw_post(&fake, reqwest::Method::POST, Some(&auth), FORM, body).await;
         assert_eq!(vendor_code(&answer), "-8", "{bad}");
@@ -753,15 +875,45 @@ async fn fake_gateway_rejects_malformed_requests_with_headers_in_each_style() {
         let fake = FakeApi::start();
         fake.set_gateway_style(style);
         let cases = [
-            (reqwest::Method::GET, Some(auth.as_str()), FORM, 405, "Unsupported Method"),
+            (
+                reqwest::Method::GET,
+                Some(auth.as_str()),
+                FORM,
+                405,
+                "Unsupported Method",
+            ),
             (reqwest::Method::POST, None, FORM, 400, "Need authorization"),
-            (reqwest::Method::POST, Some("appcode x"), FORM, 0, "Invalid AppCode"),
-            (reqwest::Method::POST, Some(&auth), "application/json", 400, "Invalid Content-Type"),
-            (reqwest::Method::POST, Some(&auth), "multipart/form-data; boundary=x", 400, "Multipart"),
+            (
+                reqwest::Method::POST,
+                Some("appcode x"),
+                FORM,
+                0,
+                "Invalid AppCode",
+            ),
+            (
+                reqwest::Method::POST,
+                Some(&auth),
+                "application/json",
+                400,
+                "Invalid Content-Type",
+            ),
+            (
+                reqwest::Method::POST,
+                Some(&auth),
+                "multipart/form-data; boundary=x",
+                400,
+                "Multipart",
+            ),
         ];
         for (method, authorization, content_type, status, message) in cases {
-            let answer =
-                raw_post(&fake, method, authorization, content_type, good_body.clone()).await;
+            let answer = raw_post(
+                &fake,
+                method,
+                authorization,
+                content_type,
+                good_body.clone(),
+            )
+            .await;
 
             let expected_status = match (status, style) {
                 (0, GatewayStyle::Old) => 400,
@@ -770,17 +922,35 @@ async fn fake_gateway_rejects_malformed_requests_with_headers_in_each_style() {
             };
             assert_eq!(answer.status, expected_status, "{style:?} {message}");
             let error_message = answer.error_message.unwrap_or_default();
-            assert!(error_message.contains(message), "{style:?}: {error_message}");
-            assert_eq!(answer.error_code.is_some(), style == GatewayStyle::New, "{message}");
+            assert!(
+                error_message.contains(message),
+                "{style:?}: {error_message}"
+            );
+            assert_eq!(
+                answer.error_code.is_some(),
+                style == GatewayStyle::New,
+                "{message}"
+            );
             assert!(answer.request_id.is_some());
             assert_eq!(answer.request_id, fake.last_request_id());
             assert!(answer.body.is_empty(), "gateway errors have empty bodies");
         }
 
-        let answer =
-            raw_post(&fake, reqwest::Method::POST, Some(&auth), FORM, "picture=x".into()).await;
+        let answer = raw_post(
+            &fake,
+            reqwest::Method::POST,
+            Some(&auth),
+            FORM,
+            "picture=x".into(),
+        )
+        .await;
         assert_eq!(answer.status, 400);
-        assert!(answer.error_message.unwrap_or_default().contains("Invalid Parameter Required"));
+        assert!(
+            answer
+                .error_message
+                .unwrap_or_default()
+                .contains("Invalid Parameter Required")
+        );
         assert_eq!((fake.calls(), fake.billed_calls()), (6, 0));
     }
 }

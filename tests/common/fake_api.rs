@@ -88,15 +88,24 @@ impl Account {
     }
 
     pub fn with_quota(calls: u32) -> Self {
-        Self { quota: Some(calls), ..Self::default() }
+        Self {
+            quota: Some(calls),
+            ..Self::default()
+        }
     }
 
     pub fn in_state(state: AccountState) -> Self {
-        Self { state, ..Self::default() }
+        Self {
+            state,
+            ..Self::default()
+        }
     }
 
     pub fn rate_limited(per_second: u32) -> Self {
-        Self { rate_limit: Some(per_second), ..Self::default() }
+        Self {
+            rate_limit: Some(per_second),
+            ..Self::default()
+        }
     }
 }
 
@@ -113,18 +122,28 @@ pub enum Fault {
     /// JSON string or integer, as the vendor is inconsistent.
     Vendor { code: Value, msg: String },
     /// Exactly this status, body and extra headers, e.g. HTML or a lying JSON.
-    RawBody { status: u16, body: Vec<u8>, headers: Vec<(String, String)> },
+    RawBody {
+        status: u16,
+        body: Vec<u8>,
+        headers: Vec<(String, String)>,
+    },
     /// The gateway's flow-control rejection, in the current style.
     Throttle,
 }
 
 impl Fault {
     pub fn status(status: u16, message: &str) -> Self {
-        Self::Status { status, message: message.to_owned() }
+        Self::Status {
+            status,
+            message: message.to_owned(),
+        }
     }
 
     pub fn vendor(code: impl Into<Value>, msg: &str) -> Self {
-        Self::Vendor { code: code.into(), msg: msg.to_owned() }
+        Self::Vendor {
+            code: code.into(),
+            msg: msg.to_owned(),
+        }
     }
 
     /// An HTTP 200 answer with this body, labelled as JSON whether or not it is.
@@ -167,11 +186,15 @@ impl FakeApi {
         // Bound here rather than in the thread, so the port is known and listening before
         // `start` returns and no test can race the server.
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        listener.set_nonblocking(true).expect("make the listener non-blocking");
+        listener
+            .set_nonblocking(true)
+            .expect("make the listener non-blocking");
         let addr = listener.local_addr().expect("the listener has an address");
 
         let mut state = State::default();
-        state.accounts.insert(DEFAULT_APPCODE.to_owned(), Account::unlimited());
+        state
+            .accounts
+            .insert(DEFAULT_APPCODE.to_owned(), Account::unlimited());
         let shared = Arc::new(Mutex::new(state));
 
         let (shutdown, stop) = tokio::sync::oneshot::channel();
@@ -181,7 +204,12 @@ impl FakeApi {
             .spawn(move || serve(listener, server_state, stop))
             .expect("spawn the fake API thread");
 
-        Self { addr, shared, shutdown: Some(shutdown), thread: Some(thread) }
+        Self {
+            addr,
+            shared,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        }
     }
 
     /// `http://127.0.0.1:PORT/visitorsFlow`.
@@ -211,7 +239,10 @@ impl FakeApi {
 
     /// Billed calls left for `code`; `None` if unlimited or unknown.
     pub fn quota_left(&self, code: &str) -> Option<u32> {
-        self.state().accounts.get(code).and_then(|account| account.quota)
+        self.state()
+            .accounts
+            .get(code)
+            .and_then(|account| account.quota)
     }
 
     pub fn push_fault(&self, fault: Fault) {
@@ -220,7 +251,9 @@ impl FakeApi {
 
     /// Queue `fault` for each of the next `times` requests.
     pub fn push_faults(&self, fault: Fault, times: usize) {
-        self.state().faults.extend(std::iter::repeat_n(fault, times));
+        self.state()
+            .faults
+            .extend(std::iter::repeat_n(fault, times));
     }
 
     pub fn clear_faults(&self) {
@@ -368,7 +401,10 @@ async fn handle(
     let (fault, latency) = {
         let mut state = lock(&shared);
         let header = |name| {
-            parts.headers.get(name).and_then(|v: &hyper::header::HeaderValue| v.to_str().ok())
+            parts
+                .headers
+                .get(name)
+                .and_then(|v: &hyper::header::HeaderValue| v.to_str().ok())
         };
         state.calls += 1;
         state.last_authorization = header(AUTHORIZATION).map(str::to_owned);
@@ -400,12 +436,19 @@ enum Reply {
     Gateway { status: u16, message: String },
     /// The vendor's JSON at HTTP 200.
     Vendor(Value),
-    Raw { status: u16, body: Vec<u8>, headers: Vec<(String, String)> },
+    Raw {
+        status: u16,
+        body: Vec<u8>,
+        headers: Vec<(String, String)>,
+    },
 }
 
 impl Reply {
     fn gateway(status: u16, message: &str) -> Self {
-        Self::Gateway { status, message: message.to_owned() }
+        Self::Gateway {
+            status,
+            message: message.to_owned(),
+        }
     }
 
     fn into_response(self, state: &mut State) -> Response<Full<Bytes>> {
@@ -416,7 +459,9 @@ impl Reply {
         let builder = Response::builder().header("X-Ca-Request-Id", request_id);
         let response = match self {
             Self::Gateway { status, message } => {
-                let mut builder = builder.status(status).header("X-Ca-Error-Message", &message);
+                let mut builder = builder
+                    .status(status)
+                    .header("X-Ca-Error-Message", &message);
                 if state.style == GatewayStyle::New {
                     builder = builder.header("X-Ca-Error-Code", error_code(status, &message));
                 }
@@ -426,9 +471,15 @@ impl Reply {
                 .status(200)
                 .header(CONTENT_TYPE, "application/json; charset=UTF-8")
                 .body(Full::new(Bytes::from(json.to_string()))),
-            Self::Raw { status, body, headers } => headers
+            Self::Raw {
+                status,
+                body,
+                headers,
+            } => headers
                 .into_iter()
-                .fold(builder.status(status), |builder, (name, value)| builder.header(name, value))
+                .fold(builder.status(status), |builder, (name, value)| {
+                    builder.header(name, value)
+                })
                 .body(Full::new(Bytes::from(body))),
         };
         response.expect("the fake builds valid responses")
@@ -437,13 +488,22 @@ impl Reply {
 
 /// A fresh id shaped like the gateway's (`8-4-4-4-12` hex digits).
 fn request_id(serial: u64) -> String {
-    let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
     let mut hasher = blake3::Hasher::new();
     hasher.update(&serial.to_le_bytes());
     hasher.update(&nanos.as_nanos().to_le_bytes());
     hasher.update(&std::process::id().to_le_bytes());
     let hex = hasher.finalize().to_hex().to_ascii_uppercase();
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 /// A newer-gateway error code in its `I400IA` shape: client (I) or server (S) side, the
@@ -504,7 +564,15 @@ fn answer(state: &mut State, parts: &Parts, body: &[u8], fault: Option<Fault>) -
 
     let reply = match fault {
         Some(Fault::Vendor { code, msg }) => Reply::Vendor(json!({ "code": code, "msg": msg })),
-        Some(Fault::RawBody { status, body, headers }) => Reply::Raw { status, body, headers },
+        Some(Fault::RawBody {
+            status,
+            body,
+            headers,
+        }) => Reply::Raw {
+            status,
+            body,
+            headers,
+        },
         _ => Reply::Vendor(vendor_answer(&image)),
     };
     let billed = match &reply {
@@ -542,9 +610,16 @@ fn authorize(state: &mut State, parts: &Parts) -> Result<String, Reply> {
     };
     let invalid = || Reply::gateway(invalid_status, "Invalid AppCode `not exists`");
     // The gateway wants the literal word and one space; anything else is not an AppCode.
-    let code = header.to_str().ok().and_then(|value| value.strip_prefix("APPCODE "));
-    let Some(code) = code else { return Err(invalid()) };
-    let Some(account) = state.accounts.get(code) else { return Err(invalid()) };
+    let code = header
+        .to_str()
+        .ok()
+        .and_then(|value| value.strip_prefix("APPCODE "));
+    let Some(code) = code else {
+        return Err(invalid());
+    };
+    let Some(account) = state.accounts.get(code) else {
+        return Err(invalid());
+    };
 
     match account.state {
         AccountState::Active => {}
@@ -589,8 +664,9 @@ fn vendor_answer(image: &str) -> Value {
         return success(expected_count_for_url(image));
     }
 
-    let Some((label, base64_text)) =
-        image.strip_prefix("data:image/").and_then(|rest| rest.split_once(";base64,"))
+    let Some((label, base64_text)) = image
+        .strip_prefix("data:image/")
+        .and_then(|rest| rest.split_once(";base64,"))
     else {
         return vendor_error(-8, "URL缺少http前缀或base64缺少data:image头");
     };
