@@ -245,7 +245,8 @@ mod tests {
             (503, "Service Unavailable"),
             (504, "Backend service connect failed `timeout`"),
         ] {
-            let error = interpret(status, Some("E"), Some(message), b"").unwrap_err();
+            let error = interpret(status, Some("E"), Some(message), b"")
+                .expect_err("a server fault");
             assert!(matches!(error, ApiError::ServiceFault { .. }), "{status} {message}");
             assert!(error.is_retryable());
         }
@@ -255,7 +256,8 @@ mod tests {
             (400, "Invalid Content-Type"),
             (405, "Unsupported Method"),
         ] {
-            let error = interpret(status, None, Some(message), b"").unwrap_err();
+            let error = interpret(status, None, Some(message), b"")
+                .expect_err("a rejected request shape");
             assert!(matches!(error, ApiError::BadRequest { .. }), "{status} {message}");
             assert!(!error.is_retryable());
         }
