@@ -622,6 +622,32 @@ async fn server_faults_are_retried_a_bounded_number_of_times() {
 }
 
 #[tokio::test]
+async fn a_proxy_error_page_behind_a_5xx_is_a_retried_service_fault() {
+    let fake = FakeApi::start();
+    let page = b"<html><body><h1>502 Bad Gateway</h1></body></html>".to_vec();
+    fake.push_faults(
+        Fault::RawBody {
+            status: 502,
+            body: page,
+            headers: vec![("content-type".to_owned(), "text/html".to_owned())],
+        },
+        3,
+    );
+
+    let failure = retried_failure(&fake, 2).await;
+
+    assert!(
+        matches!(failure.error, ApiError::ServiceFault { status: 502, .. }),
+        "{:?}",
+        failure.error
+    );
+    assert_eq!(
+        (failure.attempts, fake.calls(), fake.billed_calls()),
+        (3, 3, 0)
+    );
+}
+
+#[tokio::test]
 async fn one_503_is_retried_into_a_count() {
     let fake = FakeApi::start();
     fake.push_fault(Fault::status(503, "Service Unavailable"));
@@ -668,7 +694,8 @@ async fn one_slow_answer_is_retried_into_a_count() {
     let bytes = png(20, 20);
     let image = upload(bytes.clone(), UploadFormat::Png);
 
-    let count = client_with(&fake.endpoint(), 1, Duration::from_millis(500))
+    // The timeout leaves ample time for the normal second answer on a busy machine.
+    let count = client_with(&fake.endpoint(), 1, Duration::from_secs(2))
         .count(&appcode(DEFAULT_APPCODE), ImageSource::Upload(&image))
         .await
         .expect("the second attempt is answered");

@@ -396,19 +396,25 @@ async fn handle(
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Dropped> {
     let (parts, body) = request.into_parts();
-    let body = body.collect().await.map_err(|_| Dropped)?.to_bytes();
-
-    let (fault, latency) = {
+    {
+        // Counted before the body is read, so a client that gives up mid-upload still
+        // shows in `calls()`.
         let mut state = lock(&shared);
         let header = |name| {
             parts
                 .headers
                 .get(name)
                 .and_then(|v: &hyper::header::HeaderValue| v.to_str().ok())
+                .map(str::to_owned)
         };
         state.calls += 1;
-        state.last_authorization = header(AUTHORIZATION).map(str::to_owned);
-        state.last_content_type = header(CONTENT_TYPE).map(str::to_owned);
+        state.last_authorization = header(AUTHORIZATION);
+        state.last_content_type = header(CONTENT_TYPE);
+    }
+    let body = body.collect().await.map_err(|_| Dropped)?.to_bytes();
+
+    let (fault, latency) = {
+        let mut state = lock(&shared);
         state.last_raw_body = Some(body.to_vec());
         (state.faults.pop_front(), state.latency)
     };
