@@ -981,3 +981,53 @@ async fn fake_gateway_rejects_malformed_requests_with_headers_in_each_style() {
         assert_eq!((fake.calls(), fake.billed_calls()), (6, 0));
     }
 }
+
+/// One raw HTTP/1.1 exchange over a blocking socket: status line and headers.
+fn blocking_exchange(addr: std::net::SocketAddr, request: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect to the fake");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("set a read timeout");
+    stream
+        .write_all(request.as_bytes())
+        .expect("send the request");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+}
+
+#[test]
+fn fake_serves_callers_without_a_runtime_and_stops_when_dropped() {
+    let fake = FakeApi::start();
+    let addr = fake.addr();
+    let request = "GET /visitorsFlow HTTP/1.1\r\nHost: fake\r\nConnection: close\r\n\r\n";
+
+    let answer = blocking_exchange(addr, request);
+
+    assert!(answer.starts_with("HTTP/1.1 405"), "{answer}");
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains("x-ca-error-message: unsupported method")
+    );
+    assert_eq!(fake.calls(), 1);
+
+    // A request still waiting on its delay must not keep the fake alive.
+    fake.push_fault(Fault::Delay(Duration::from_secs(600)));
+    let pending = std::thread::spawn(move || blocking_exchange(addr, request));
+    // Generous bound: the request normally arrives within milliseconds.
+    for _ in 0..2000 {
+        if fake.calls() >= 2 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(fake.calls(), 2, "the delayed request reached the fake");
+    drop(fake);
+    let cut_short = pending.join().expect("the pending request ends");
+    assert_eq!(
+        cut_short, "",
+        "the delayed request is closed without an answer"
+    );
+}
