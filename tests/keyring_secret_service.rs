@@ -45,7 +45,11 @@ fn the_appcode_round_trips_through_the_real_secret_service_and_the_cli() {
         .write_all(format!("  {CODE}\n").as_bytes())
         .expect("write code");
     let set = set.wait_with_output().expect("wait");
-    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+    assert!(
+        set.status.success(),
+        "{}",
+        String::from_utf8_lossy(&set.stderr)
+    );
     let said = String::from_utf8_lossy(&set.stdout);
     assert!(said.contains("…cdef") && !said.contains(CODE), "{said}");
     assert_eq!(keyring.load(), Ok(Some(code)));
@@ -79,7 +83,10 @@ fn without_a_session_bus_the_cli_says_how_to_go_on() {
     let output = Command::new(env!("CARGO_BIN_EXE_headcount"))
         .args(["--lang", "en", "appcode", "status"])
         .env_remove("HEADCOUNT_APPCODE")
-        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/headcount-test-bus")
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/headcount-test-bus",
+        )
         .output()
         .expect("run headcount");
     assert_eq!(output.status.code(), Some(2));
