@@ -149,6 +149,10 @@ pub fn prepare(bytes: &[u8]) -> Result<Upload, PrepareError> {
     let format = recognise(bytes)?;
     let header = decode::probe(format, bytes)?;
     check_sides(&header)?;
+    if format == SourceFormat::Jpeg && !sniff::jpeg_is_complete(bytes) {
+        let reason = "the file is cut short (no end-of-image marker)".to_owned();
+        return Err(PrepareError::Corrupt { format: format.name().to_owned(), reason });
+    }
 
     if is_sendable_as_is(bytes, &header) {
         // The header looked fine, but the pixel data may still be cut short or damaged.
