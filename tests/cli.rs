@@ -20,11 +20,18 @@ fn hopper() -> PathBuf {
     corpus("photos/people/hopper.jpg")
 }
 
+/// An AppCode the fake does not know.
+const UNKNOWN_CODE: &str = "ffffffffffffffffffffffffffffffff";
+
 /// The binary with a clean environment: an AppCode from the variable, no keyring.
 fn headcount(fake: &FakeApi, args: &[&str]) -> Output {
+    headcount_as(fake, CODE, args)
+}
+
+fn headcount_as(fake: &FakeApi, code: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_headcount"))
         .args(args)
-        .env("HEADCOUNT_APPCODE", CODE)
+        .env("HEADCOUNT_APPCODE", code)
         .env("HEADCOUNT_ENDPOINT", fake.endpoint())
         .env(
             "DBUS_SESSION_BUS_ADDRESS",
@@ -162,8 +169,9 @@ fn a_wrong_appcode_stops_the_batch_after_one_paid_call() {
     let fake = FakeApi::start();
     let photo = hopper();
     let photo = photo.to_str().expect("utf-8");
-    let output = headcount(
+    let output = headcount_as(
         &fake,
+        UNKNOWN_CODE,
         &[
             "--lang",
             "en",
@@ -221,8 +229,9 @@ fn an_exhausted_quota_is_said_plainly_and_the_rest_is_not_sent() {
 fn messages_follow_the_chosen_language() {
     let fake = FakeApi::start();
     let photo = hopper();
-    let output = headcount(
+    let output = headcount_as(
         &fake,
+        UNKNOWN_CODE,
         &["--lang", "zh", "count", photo.to_str().expect("utf-8")],
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
