@@ -1,6 +1,11 @@
 //! The user's language. Texts live in `locales/*.yml` and are looked up with `t!`.
 
+use rust_i18n::t;
 use serde::{Deserialize, Serialize};
+
+use crate::api::ApiError;
+use crate::engine::JobError;
+use crate::prepare::PrepareError;
 
 /// The languages Headcount speaks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -49,9 +54,217 @@ impl Lang {
     }
 }
 
+/// What went wrong, in the user's language, naming the file when there is one.
+pub fn error_text_for(lang: Lang, name: Option<&str>, error: &JobError) -> String {
+    let locale = lang.code();
+    let fallback_name = match lang {
+        Lang::En => "The file",
+        Lang::Zh => "该文件",
+    };
+    let name = name.unwrap_or(fallback_name);
+    let key = format!("error.{}", error.kind());
+    let text = match error {
+        JobError::Read(detail) => t!(&key, locale = locale, name = name, detail = detail),
+        JobError::FileTooLarge(bytes) => {
+            t!(
+                &key,
+                locale = locale,
+                name = name,
+                size = human_size(*bytes)
+            )
+        }
+        JobError::Prepare(prepare) => match prepare {
+            PrepareError::TooSmall { width, height }
+            | PrepareError::TooLargeToDecode { width, height, .. } => {
+                t!(
+                    &key,
+                    locale = locale,
+                    name = name,
+                    width = width,
+                    height = height
+                )
+            }
+            PrepareError::Unsupported { format } | PrepareError::Corrupt { format, .. } => {
+                t!(&key, locale = locale, name = name, format = format)
+            }
+            _ => t!(&key, locale = locale, name = name),
+        },
+        JobError::Api(failure) => return api_error_text(lang, &failure.error),
+        JobError::Skipped(reason) => {
+            t!(&key, locale = locale, reason = api_error_text(lang, reason))
+        }
+    };
+    text.into_owned()
+}
+
+/// [`error_text_for`] without a file name.
+pub fn error_text(lang: Lang, error: &JobError) -> String {
+    error_text_for(lang, None, error)
+}
+
+/// What the service's refusal means, in the user's language.
+pub fn api_error_text(lang: Lang, error: &ApiError) -> String {
+    let locale = lang.code();
+    let key = format!("error.{}", error.kind());
+    let text = match error {
+        ApiError::BadRequest { status, .. }
+        | ApiError::ServiceFault { status, .. }
+        | ApiError::Unexpected { status, .. } => t!(&key, locale = locale, status = status),
+        ApiError::UnknownCode { code, .. } => t!(&key, locale = locale, code = code),
+        _ => t!(&key, locale = locale),
+    };
+    text.into_owned()
+}
+
+/// What the user can do about it, in their language.
+pub fn error_advice(lang: Lang, error: &JobError) -> String {
+    let kind = match error {
+        JobError::Skipped(_) => "skipped",
+        other => other.kind(),
+    };
+    let key = format!("advice.{kind}");
+    t!(&key, locale = lang.code()).into_owned()
+}
+
+/// A text from the translation files by key.
+pub fn text(lang: Lang, key: &str) -> String {
+    t!(key, locale = lang.code()).into_owned()
+}
+
+/// Bytes as a person reads them: `3.2 MB`.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KB", "MB", "GB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::{Failure, VendorCode};
+
+    fn api(error: ApiError) -> JobError {
+        JobError::Api(Failure {
+            error,
+            code: None,
+            request_id: None,
+            attempts: 1,
+            elapsed: std::time::Duration::ZERO,
+        })
+    }
+
+    #[test]
+    fn every_error_has_text_and_advice_in_both_languages() {
+        let errors = [
+            JobError::Read("denied".into()),
+            JobError::FileTooLarge(300_000_000),
+            JobError::Prepare(PrepareError::Empty),
+            JobError::Prepare(PrepareError::TooSmall {
+                width: 3,
+                height: 4,
+            }),
+            JobError::Prepare(PrepareError::Unsupported {
+                format: "HEIC".into(),
+            }),
+            JobError::Prepare(PrepareError::NotAnImage),
+            JobError::Prepare(PrepareError::Corrupt {
+                format: "PNG".into(),
+                reason: "x".into(),
+            }),
+            JobError::Prepare(PrepareError::TooLargeToDecode {
+                format: "PNG".into(),
+                width: 65536,
+                height: 65536,
+            }),
+            JobError::Prepare(PrepareError::CannotShrink),
+            api(ApiError::InvalidAppCode),
+            api(ApiError::MissingAuthorization),
+            api(ApiError::NotPurchased),
+            api(ApiError::QuotaExhausted),
+            api(ApiError::QuotaExpired),
+            api(ApiError::Arrears),
+            api(ApiError::Throttled),
+            api(ApiError::TooLarge),
+            api(ApiError::BadRequest {
+                status: 404,
+                message: "Invalid Url".into(),
+            }),
+            api(ApiError::UnknownCode {
+                code: "-7".into(),
+                message: "?".into(),
+            }),
+            api(ApiError::ServiceFault {
+                status: 503,
+                message: String::new(),
+            }),
+            api(ApiError::Timeout),
+            api(ApiError::Network("refused".into())),
+            api(ApiError::Malformed("x".into())),
+            api(ApiError::Unexpected {
+                status: 418,
+                message: String::new(),
+            }),
+            JobError::Skipped(ApiError::QuotaExhausted),
+        ]
+        .into_iter()
+        .chain(
+            [-1, -2, -3, -4, -8, -9]
+                .into_iter()
+                .filter_map(VendorCode::from_code)
+                .map(|code| {
+                    api(ApiError::Image {
+                        code,
+                        message: "m".into(),
+                    })
+                }),
+        );
+        for error in errors {
+            for lang in Lang::ALL {
+                let text = error_text_for(lang, Some("a.jpg"), &error);
+                let advice = error_advice(lang, &error);
+                for shown in [&text, &advice] {
+                    assert!(
+                        !shown.is_empty()
+                            && !shown.contains("error.")
+                            && !shown.contains("advice."),
+                        "{lang:?} {error:?}: untranslated {shown:?}"
+                    );
+                    assert!(
+                        !shown.contains("%{"),
+                        "{lang:?} {error:?}: unfilled {shown:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn error_texts_name_the_file_and_its_numbers() {
+        let error = JobError::Prepare(PrepareError::TooSmall {
+            width: 3,
+            height: 4,
+        });
+        assert_eq!(
+            error_text_for(Lang::En, Some("tiny.png"), &error),
+            "tiny.png is only 3×4 px; the service needs at least 15 px on each side."
+        );
+        assert!(error_text_for(Lang::Zh, Some("tiny.png"), &error).contains("3×4 像素"));
+    }
+
+    #[test]
+    fn sizes_read_naturally() {
+        assert_eq!(human_size(999), "999 B");
+        assert_eq!(human_size(3_200_000), "3.2 MB");
+    }
 
     #[test]
     fn tags_map_to_languages() {
