@@ -6,7 +6,16 @@
 //! byte; anything else is decoded (with memory limits), oriented, downscaled and
 //! re-encoded as JPEG.
 
+mod decode;
+mod encode;
+mod sniff;
+
 use std::fmt;
+
+use image::metadata::Orientation;
+
+pub use decode::{MAX_DECODE_BYTES, MAX_DECODE_PIXELS};
+pub use sniff::{SourceFormat, sniff};
 
 /// Longest side the API accepts, in pixels.
 pub const MAX_SIDE: u32 = 4000;
@@ -14,6 +23,15 @@ pub const MAX_SIDE: u32 = 4000;
 pub const MIN_SIDE: u32 = 15;
 /// Upper bound for the base64 text of an upload (4 MB, read as 4 × 10⁶ to be safe).
 pub const MAX_BASE64_LEN: usize = 4_000_000;
+/// Largest upload in bytes whose base64 text stays under [`MAX_BASE64_LEN`].
+pub const MAX_UPLOAD_BYTES: usize = (MAX_BASE64_LEN - 1) / 4 * 3;
+/// Longest side of a history thumbnail, in pixels.
+pub const THUMBNAIL_SIDE: u32 = 128;
+
+/// Whether `len` bytes encode to base64 text shorter than [`MAX_BASE64_LEN`].
+pub fn base64_fits(len: usize) -> bool {
+    len.div_ceil(3).saturating_mul(4) < MAX_BASE64_LEN
+}
 
 /// The formats the API accepts on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -99,9 +117,7 @@ impl Upload {
 pub enum PrepareError {
     #[error("the file is empty")]
     Empty,
-    #[error(
-        "the image is {width}×{height} px; the service needs at least {MIN_SIDE} px on each side"
-    )]
+    #[error("the image is {width}×{height} px; the service needs at least {MIN_SIDE} px on each side")]
     TooSmall { width: u32, height: u32 },
     #[error("{format} images are not supported; use JPEG, PNG, BMP, WebP, GIF or TIFF")]
     Unsupported { format: String },
@@ -110,24 +126,149 @@ pub enum PrepareError {
     #[error("the {format} data is damaged or cannot be decoded: {reason}")]
     Corrupt { format: String, reason: String },
     #[error("the {format} image is {width}×{height} px, too large to decode safely")]
-    TooLargeToDecode {
-        format: String,
-        width: u32,
-        height: u32,
-    },
+    TooLargeToDecode { format: String, width: u32, height: u32 },
+    #[error(
+        "the image is {width}×{height} px, too long and thin: scaled to {MAX_SIDE} px on its \
+         long side, its short side would be under {MIN_SIDE} px; crop it first"
+    )]
+    ExtremeAspect { width: u32, height: u32 },
     #[error("the image cannot be made small enough for the service")]
     CannotShrink,
+    /// A failure in this program rather than in the file; worth reporting as a bug.
+    #[error("internal error while preparing the image: {0}")]
+    Internal(String),
 }
 
+
 /// Prepare `bytes` for upload. Sniffs the format from the content, never from a name.
+///
+/// A JPEG, PNG or BMP already inside every limit, upright and in a form any reader
+/// understands goes out byte for byte; anything else is decoded, turned upright, scaled
+/// to fit and re-encoded as JPEG.
 pub fn prepare(bytes: &[u8]) -> Result<Upload, PrepareError> {
-    let _ = bytes;
-    Err(PrepareError::NotAnImage)
+    let format = recognise(bytes)?;
+    let header = decode::probe(format, bytes)?;
+    check_sides(&header)?;
+
+    if is_sendable_as_is(bytes, &header) {
+        // The header looked fine, but the pixel data may still be cut short or damaged.
+        // Decoding it costs a fraction of a second off the UI thread; sending it blind
+        // costs a billed call that comes back as "image could not be loaded", after a
+        // network round trip, and a less helpful message. So check before sending.
+        decode::decode(format, bytes, |_| Ok(()))?;
+        return Ok(as_is(bytes, &header));
+    }
+    reencode(format, bytes)
 }
 
 /// Decode `bytes` into upright RGBA pixels whose longest side is at most `max_side`,
 /// for the on-screen preview.
 pub fn preview(bytes: &[u8], max_side: u32) -> Result<image::RgbaImage, PrepareError> {
-    let _ = (bytes, max_side);
-    Err(PrepareError::NotAnImage)
+    let format = recognise(bytes)?;
+    let (header, image) = decode::decode(format, bytes, |_| Ok(()))?;
+
+    let (width, height) = encode::fitted_size(image.width(), image.height(), max_side.max(1));
+    let mut image = encode::resize(image, width, height, encode::Resample::Fast)?;
+    image.apply_orientation(header.orientation);
+    Ok(image.into_rgba8())
 }
+
+/// A small upright RGBA picture for the history list, at most [`THUMBNAIL_SIDE`] px.
+pub fn thumbnail(bytes: &[u8]) -> Result<image::RgbaImage, PrepareError> {
+    preview(bytes, THUMBNAIL_SIDE)
+}
+
+/// The format of `bytes`, if this program can decode it.
+fn recognise(bytes: &[u8]) -> Result<SourceFormat, PrepareError> {
+    if bytes.is_empty() {
+        return Err(PrepareError::Empty);
+    }
+    let format = sniff(bytes).ok_or(PrepareError::NotAnImage)?;
+    if format.image_format().is_none() {
+        return Err(PrepareError::Unsupported { format: format.name().to_owned() });
+    }
+    Ok(format)
+}
+
+/// Refuse images whose upright sides cannot meet the service's limits by scaling down.
+fn check_sides(header: &decode::Header) -> Result<(), PrepareError> {
+    let (width, height) = header.upright_size();
+    if width.min(height) < MIN_SIDE {
+        return Err(PrepareError::TooSmall { width, height });
+    }
+    let (fit_width, fit_height) = encode::fitted_size(width, height, MAX_SIDE);
+    if fit_width.min(fit_height) < MIN_SIDE {
+        return Err(PrepareError::ExtremeAspect { width, height });
+    }
+    Ok(())
+}
+
+/// Whether the original bytes meet every limit and need no change to look right.
+fn is_sendable_as_is(bytes: &[u8], header: &decode::Header) -> bool {
+    let widely_readable = match header.format {
+        SourceFormat::Jpeg => sniff::jpeg_frame(bytes).is_some_and(|f| f.is_widely_supported()),
+        // 16-bit PNGs are valid, but some readers choke on them and they are needlessly big.
+        SourceFormat::Png => sniff::png_bit_depth(bytes).is_some_and(|depth| depth <= 8),
+        SourceFormat::Bmp => sniff::bmp_is_plain(bytes),
+        _ => false,
+    };
+    widely_readable
+        && header.orientation == Orientation::NoTransforms
+        && header.width.max(header.height) <= MAX_SIDE
+        && header.width.min(header.height) >= MIN_SIDE
+        && base64_fits(bytes.len())
+}
+
+fn as_is(bytes: &[u8], header: &decode::Header) -> Upload {
+    let format = match header.format.upload_format() {
+        Some(format) => format,
+        // Unreachable: `is_sendable_as_is` only accepts the wire formats.
+        None => UploadFormat::Jpeg,
+    };
+    tracing::debug!(%format, len = bytes.len(), "sending the original bytes");
+    Upload {
+        bytes: bytes.to_vec(),
+        format,
+        width: header.width,
+        height: header.height,
+        source_format: header.format.name().to_owned(),
+        source_width: header.width,
+        source_height: header.height,
+        reencoded: false,
+    }
+}
+
+/// Decode, scale to fit, turn upright, flatten and encode as JPEG under the size limit.
+fn reencode(format: SourceFormat, bytes: &[u8]) -> Result<Upload, PrepareError> {
+    let (header, image) = decode::decode(format, bytes, check_sides)?;
+
+    // Scale before turning upright: the longest side is the same either way, and
+    // rotating the smaller image is cheaper.
+    let (width, height) = encode::fitted_size(image.width(), image.height(), MAX_SIDE);
+    let mut image = encode::resize(image, width, height, encode::Resample::Quality)?;
+    image.apply_orientation(header.orientation);
+    let jpeg = encode::encode_to_fit(encode::flatten_on_white(image))?;
+
+    tracing::debug!(
+        source = format.name(),
+        source_width = header.width,
+        source_height = header.height,
+        width = jpeg.width,
+        height = jpeg.height,
+        len = jpeg.bytes.len(),
+        "re-encoded as JPEG"
+    );
+    Ok(Upload {
+        bytes: jpeg.bytes,
+        format: UploadFormat::Jpeg,
+        width: jpeg.width,
+        height: jpeg.height,
+        source_format: format.name().to_owned(),
+        source_width: header.width,
+        source_height: header.height,
+        reencoded: true,
+    })
+}
+
+#[cfg(test)]
+mod tests;

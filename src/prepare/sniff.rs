@@ -1,0 +1,258 @@
+//! Recognising an image format from its first bytes, and the few header facts the fast
+//! path needs to know whether the service will read a file as it is.
+
+use super::UploadFormat;
+
+/// A format recognised from the content of a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SourceFormat {
+    Jpeg,
+    Png,
+    Bmp,
+    Gif,
+    WebP,
+    Tiff,
+    /// HEIF with HEVC pictures (iPhone photos).
+    Heic,
+    /// HEIF whose brand does not say which codec it holds.
+    Heif,
+    Avif,
+    Ico,
+    Qoi,
+    Psd,
+    JpegXl,
+    /// The OS/2 "bitmap array" container (`BA`), which holds BMPs but is not one.
+    BmpArray,
+}
+
+impl SourceFormat {
+    /// The name shown to people, e.g. in "HEIC images are not supported".
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Jpeg => "JPEG",
+            Self::Png => "PNG",
+            Self::Bmp => "BMP",
+            Self::Gif => "GIF",
+            Self::WebP => "WebP",
+            Self::Tiff => "TIFF",
+            Self::Heic => "HEIC",
+            Self::Heif => "HEIF",
+            Self::Avif => "AVIF",
+            Self::Ico => "ICO",
+            Self::Qoi => "QOI",
+            Self::Psd => "Photoshop",
+            Self::JpegXl => "JPEG XL",
+            Self::BmpArray => "OS/2 bitmap array",
+        }
+    }
+
+    /// The decoder for this format, when the build has one.
+    pub fn image_format(self) -> Option<image::ImageFormat> {
+        use image::ImageFormat as F;
+        Some(match self {
+            Self::Jpeg => F::Jpeg,
+            Self::Png => F::Png,
+            Self::Bmp => F::Bmp,
+            Self::Gif => F::Gif,
+            Self::WebP => F::WebP,
+            Self::Tiff => F::Tiff,
+            _ => return None,
+        })
+    }
+
+    /// The wire format this file could go out as unchanged, if any.
+    pub fn upload_format(self) -> Option<UploadFormat> {
+        match self {
+            Self::Jpeg => Some(UploadFormat::Jpeg),
+            Self::Png => Some(UploadFormat::Png),
+            Self::Bmp => Some(UploadFormat::Bmp),
+            _ => None,
+        }
+    }
+}
+
+/// Recognise the format of `bytes` by its magic number. File names are never consulted:
+/// a renamed HEIC must still be called a HEIC.
+pub fn sniff(bytes: &[u8]) -> Option<SourceFormat> {
+    use SourceFormat as S;
+    let starts = |magic: &[u8]| bytes.starts_with(magic);
+
+    if starts(b"\xFF\xD8\xFF") {
+        Some(S::Jpeg)
+    } else if starts(b"\x89PNG\r\n\x1A\n") {
+        Some(S::Png)
+    } else if starts(b"BM") && bytes.len() >= 26 {
+        Some(S::Bmp)
+    } else if starts(b"BA") && bytes.get(14..16) == Some(b"BM") {
+        Some(S::BmpArray)
+    } else if starts(b"GIF87a") || starts(b"GIF89a") {
+        Some(S::Gif)
+    } else if starts(b"RIFF") && bytes.get(8..12) == Some(b"WEBP") {
+        Some(S::WebP)
+    } else if starts(b"II*\0") || starts(b"MM\0*") || starts(b"II+\0") || starts(b"MM\0+") {
+        Some(S::Tiff)
+    } else if bytes.get(4..8) == Some(b"ftyp") {
+        sniff_ftyp(bytes)
+    } else if starts(b"\0\0\x01\0") && bytes.len() >= 22 {
+        Some(S::Ico)
+    } else if starts(b"qoif") {
+        Some(S::Qoi)
+    } else if starts(b"8BPS") {
+        Some(S::Psd)
+    } else if starts(b"\xFF\x0A") || starts(b"\0\0\0\x0CJXL \r\n\x87\n") {
+        Some(S::JpegXl)
+    } else {
+        None
+    }
+}
+
+/// Tell HEIC, AVIF and plain HEIF apart by the brands of an ISO-BMFF `ftyp` box.
+/// Other ISO-BMFF files (MP4, MOV) are not images.
+fn sniff_ftyp(bytes: &[u8]) -> Option<SourceFormat> {
+    let box_len = u32::from_be_bytes(bytes.get(0..4)?.try_into().ok()?) as usize;
+    let end = box_len.clamp(16, 256).min(bytes.len());
+    let major = bytes.get(8..12)?;
+    // The compatible brands follow the major brand and a 4-byte minor version.
+    let compatible = bytes.get(16..end).unwrap_or_default().chunks_exact(4);
+    let brands: Vec<&[u8]> = std::iter::once(major).chain(compatible).collect();
+    let has = |names: &[&[u8]]| brands.iter().any(|b| names.contains(b));
+
+    if has(&[b"avif", b"avis"]) {
+        Some(SourceFormat::Avif)
+    } else if has(&[b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"]) {
+        Some(SourceFormat::Heic)
+    } else if has(&[b"mif1", b"msf1"]) {
+        Some(SourceFormat::Heif)
+    } else {
+        None
+    }
+}
+
+/// The kind of JPEG frame, from its start-of-frame marker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JpegFrame {
+    /// The SOF marker's second byte: 0xC0 baseline, 0xC2 progressive, 0xC3 lossless, ...
+    pub marker: u8,
+    pub components: u8,
+}
+
+impl JpegFrame {
+    /// Whether any ordinary JPEG reader will decode this frame: Huffman-coded baseline or
+    /// progressive with grey or colour pixels. Lossless, arithmetic-coded and CMYK JPEGs
+    /// are valid but rarely supported, so they are re-encoded instead of sent as they are.
+    pub fn is_widely_supported(self) -> bool {
+        matches!(self.marker, 0xC0..=0xC2) && matches!(self.components, 1 | 3)
+    }
+}
+
+/// Walk the JPEG marker segments up to the first start-of-frame.
+pub fn jpeg_frame(bytes: &[u8]) -> Option<JpegFrame> {
+    let mut pos = 2;
+    loop {
+        // Tolerate junk and fill bytes between segments, as decoders do.
+        while *bytes.get(pos)? != 0xFF {
+            pos += 1;
+        }
+        while *bytes.get(pos)? == 0xFF {
+            pos += 1;
+        }
+        let marker = *bytes.get(pos)?;
+        pos += 1;
+
+        match marker {
+            0x01 | 0xD0..=0xD7 => continue,
+            // A scan before any frame header: the file is broken.
+            0xD9 | 0xDA => return None,
+            0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
+                let components = *bytes.get(pos + 7)?;
+                return Some(JpegFrame { marker, components });
+            }
+            _ => {
+                let len = u16::from_be_bytes([*bytes.get(pos)?, *bytes.get(pos + 1)?]);
+                pos += usize::from(len);
+            }
+        }
+    }
+}
+
+/// The bit depth a PNG declares in its IHDR chunk.
+pub fn png_bit_depth(bytes: &[u8]) -> Option<u8> {
+    if bytes.get(12..16) != Some(b"IHDR") {
+        return None;
+    }
+    bytes.get(24).copied()
+}
+
+/// Whether a BMP uses only the common layout every BMP reader handles: a Windows
+/// (not OS/2) header, uncompressed or bit-field pixels, and a usual bit depth. RLE,
+/// embedded JPEG/PNG and 64-bit BMPs are valid but often misread, so they get re-encoded.
+pub fn bmp_is_plain(bytes: &[u8]) -> bool {
+    let u16_at = |at: usize| bytes.get(at..at + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+    let u32_at = |at: usize| {
+        bytes
+            .get(at..at + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let (Some(header_len), Some(bits), Some(compression)) = (u32_at(14), u16_at(28), u32_at(30))
+    else {
+        return false;
+    };
+
+    matches!(header_len, 40 | 108 | 124)
+        && match compression {
+            0 => matches!(bits, 1 | 4 | 8 | 16 | 24 | 32),
+            3 => matches!(bits, 16 | 32),
+            _ => false,
+        }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniff_recognises_common_formats_by_magic() {
+        assert_eq!(sniff(b"\xFF\xD8\xFF\xE0\0\x10JFIF"), Some(SourceFormat::Jpeg));
+        assert_eq!(sniff(b"\x89PNG\r\n\x1A\n\0\0\0\x0DIHDR"), Some(SourceFormat::Png));
+        assert_eq!(sniff(&[b"BM".as_slice(), &[0; 30]].concat()), Some(SourceFormat::Bmp));
+        assert_eq!(sniff(b"GIF89a\x10\0\x10\0"), Some(SourceFormat::Gif));
+        assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(SourceFormat::WebP));
+        assert_eq!(sniff(b"II*\0\x08\0\0\0"), Some(SourceFormat::Tiff));
+        assert_eq!(sniff(b"MM\0*\0\0\0\x08"), Some(SourceFormat::Tiff));
+    }
+
+    #[test]
+    fn sniff_names_heif_family_by_brand() {
+        let ftyp = |major: &[u8], compat: &[u8]| {
+            [b"\0\0\0\x18ftyp".as_slice(), major, b"\0\0\0\0", compat].concat()
+        };
+        assert_eq!(sniff(&ftyp(b"heic", b"mif1heic")), Some(SourceFormat::Heic));
+        assert_eq!(sniff(&ftyp(b"avif", b"mif1avif")), Some(SourceFormat::Avif));
+        assert_eq!(sniff(&ftyp(b"mif1", b"mif1avif")), Some(SourceFormat::Avif));
+        assert_eq!(sniff(&ftyp(b"mif1", b"mif1miaf")), Some(SourceFormat::Heif));
+        assert_eq!(sniff(&ftyp(b"isom", b"isomavc1")), None);
+    }
+
+    #[test]
+    fn sniff_ignores_text_and_short_input() {
+        assert_eq!(sniff(b""), None);
+        assert_eq!(sniff(b"\xFF"), None);
+        assert_eq!(sniff(b"BM"), None);
+        assert_eq!(sniff(b"hello, world"), None);
+        assert_eq!(sniff(b"<svg xmlns="), None);
+    }
+
+    #[test]
+    fn jpeg_frame_finds_the_start_of_frame_after_other_segments() {
+        let jpeg = b"\xFF\xD8\xFF\xE0\0\x04ab\xFF\xC3\0\x0B\x08\0\x10\0\x10\x01";
+        assert_eq!(
+            jpeg_frame(jpeg),
+            Some(JpegFrame { marker: 0xC3, components: 1 })
+        );
+        assert!(!JpegFrame { marker: 0xC3, components: 1 }.is_widely_supported());
+        assert!(JpegFrame { marker: 0xC2, components: 3 }.is_widely_supported());
+        assert_eq!(jpeg_frame(b"\xFF\xD8\xFF\xDA\0\x02"), None);
+        assert_eq!(jpeg_frame(b"\xFF\xD8\xFF\xE0\xFF\xFF"), None);
+    }
+}
