@@ -46,6 +46,8 @@ impl JobError {
                 PrepareError::Corrupt { .. } => "corrupt_image",
                 PrepareError::TooLargeToDecode { .. } => "image_too_large",
                 PrepareError::CannotShrink => "cannot_shrink",
+                PrepareError::ExtremeAspect { .. } => "extreme_aspect",
+                PrepareError::Internal(_) => "internal_error",
             },
             Self::Api(failure) => failure.error.kind(),
             Self::Skipped(_) => "skipped",
