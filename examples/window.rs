@@ -18,7 +18,10 @@ fn main() -> anyhow::Result<()> {
     let mut options = RunOptions::default();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        let mut value = || args.next().ok_or_else(|| anyhow::anyhow!("{arg} needs a value"));
+        let mut value = || {
+            args.next()
+                .ok_or_else(|| anyhow::anyhow!("{arg} needs a value"))
+        };
         match arg.as_str() {
             "--renderer" => options.renderer = Some(value()?),
             "--lang" => options.lang = Lang::from_tag(&value()?),

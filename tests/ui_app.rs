@@ -143,7 +143,9 @@ fn a_dropped_photo_shows_its_count_and_request_id() {
     let mut harness = app(keyring_with(Some(GOOD_CODE)), &endpoint, Lang::En);
     drop_file(&mut harness, corpus_photo());
 
-    step_until(&mut harness, "the count", |h| h.query_by_label("7").is_some());
+    step_until(&mut harness, "the count", |h| {
+        h.query_by_label("7").is_some()
+    });
     assert!(harness.query_by_label("检测人流量为: 7人").is_some());
     assert!(harness.query_by_label("5E1F2A3B-TEST").is_some());
     assert!(harness.query_by_label("Copy").is_some());

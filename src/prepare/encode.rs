@@ -110,7 +110,11 @@ pub fn encode_to_fit(mut rgb: RgbImage) -> Result<RgbJpeg, PrepareError> {
             let bytes = encode_jpeg(&rgb, quality)?;
             if base64_fits(bytes.len()) {
                 tracing::debug!(quality, len = bytes.len(), "encoded JPEG upload");
-                return Ok(RgbJpeg { bytes, width: rgb.width(), height: rgb.height() });
+                return Ok(RgbJpeg {
+                    bytes,
+                    width: rgb.width(),
+                    height: rgb.height(),
+                });
             }
             last_len = bytes.len();
             if last_len as f64 > HOPELESS_OVERSHOOT * super::MAX_UPLOAD_BYTES as f64 {
@@ -132,7 +136,12 @@ fn shrink_for(rgb: RgbImage, encoded_len: usize) -> Result<RgbImage, PrepareErro
         return Err(PrepareError::CannotShrink);
     }
     tracing::debug!(width, height, "JPEG too large at every quality; shrinking");
-    let resized = resize(DynamicImage::ImageRgb8(rgb), width, height, Resample::Quality)?;
+    let resized = resize(
+        DynamicImage::ImageRgb8(rgb),
+        width,
+        height,
+        Resample::Quality,
+    )?;
     Ok(resized.into_rgb8())
 }
 

@@ -117,7 +117,9 @@ impl Upload {
 pub enum PrepareError {
     #[error("the file is empty")]
     Empty,
-    #[error("the image is {width}×{height} px; the service needs at least {MIN_SIDE} px on each side")]
+    #[error(
+        "the image is {width}×{height} px; the service needs at least {MIN_SIDE} px on each side"
+    )]
     TooSmall { width: u32, height: u32 },
     #[error("{format} images are not supported; use JPEG, PNG, BMP, WebP, GIF or TIFF")]
     Unsupported { format: String },
@@ -126,7 +128,11 @@ pub enum PrepareError {
     #[error("the {format} data is damaged or cannot be decoded: {reason}")]
     Corrupt { format: String, reason: String },
     #[error("the {format} image is {width}×{height} px, too large to decode safely")]
-    TooLargeToDecode { format: String, width: u32, height: u32 },
+    TooLargeToDecode {
+        format: String,
+        width: u32,
+        height: u32,
+    },
     #[error(
         "the image is {width}×{height} px, too long and thin: scaled to {MAX_SIDE} px on its \
          long side, its short side would be under {MIN_SIDE} px; crop it first"
@@ -138,7 +144,6 @@ pub enum PrepareError {
     #[error("internal error while preparing the image: {0}")]
     Internal(String),
 }
-
 
 /// Prepare `bytes` for upload. Sniffs the format from the content, never from a name.
 ///
@@ -185,7 +190,9 @@ fn recognise(bytes: &[u8]) -> Result<SourceFormat, PrepareError> {
     }
     let format = sniff(bytes).ok_or(PrepareError::NotAnImage)?;
     if format.image_format().is_none() {
-        return Err(PrepareError::Unsupported { format: format.name().to_owned() });
+        return Err(PrepareError::Unsupported {
+            format: format.name().to_owned(),
+        });
     }
     Ok(format)
 }

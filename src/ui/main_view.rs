@@ -136,7 +136,7 @@ fn photo_ui(
     let texture_size = preview.texture.size_vec2();
     let scale = (rect.width() / texture_size.x)
         .min(rect.height() / texture_size.y)
-        .min(2.0);
+        .min(4.0);
     let size_in_ui = texture_size * scale;
     let photo_rect = egui::Rect::from_center_size(rect.center(), size_in_ui);
     let photo_rect = photo_rect.translate(egui::vec2(0.0, rect.top() - photo_rect.top()));
@@ -220,7 +220,6 @@ fn request_id_ui(ui: &mut egui::Ui, lang: Lang, request_id: &str) {
     let locale = lang.code();
     ui.horizontal(|ui| {
         ui.weak(t!("ui.result.request_id", locale = locale));
-        ui.monospace(request_id);
         let copy = ui
             .small_button(t!("ui.result.copy", locale = locale))
             .on_hover_text(t!("ui.result.copy_hint", locale = locale));
@@ -228,6 +227,7 @@ fn request_id_ui(ui: &mut egui::Ui, lang: Lang, request_id: &str) {
             ui.ctx().copy_text(request_id.to_owned());
         }
     });
+    ui.add(egui::Label::new(egui::RichText::new(request_id).monospace()).wrap());
 }
 
 fn error_ui(
