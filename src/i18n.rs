@@ -75,6 +75,7 @@ pub fn error_text_for(lang: Lang, name: Option<&str>, error: &JobError) -> Strin
         }
         JobError::Prepare(prepare) => match prepare {
             PrepareError::TooSmall { width, height }
+            | PrepareError::ExtremeAspect { width, height }
             | PrepareError::TooLargeToDecode { width, height, .. } => {
                 t!(
                     &key,
@@ -186,6 +187,8 @@ mod tests {
                 height: 65536,
             }),
             JobError::Prepare(PrepareError::CannotShrink),
+            JobError::Prepare(PrepareError::ExtremeAspect { width: 9000, height: 15 }),
+            JobError::Prepare(PrepareError::Internal("x".into())),
             api(ApiError::InvalidAppCode),
             api(ApiError::MissingAuthorization),
             api(ApiError::NotPurchased),

@@ -301,7 +301,8 @@ mod tests {
             (503, "Service Unavailable"),
             (504, "Backend service connect failed `timeout`"),
         ] {
-            let error = interpret(status, Some("E"), Some(message), b"").unwrap_err();
+            let error =
+                interpret(status, Some("E"), Some(message), b"").expect_err("an error status");
             assert!(
                 matches!(error, ApiError::ServiceFault { .. }),
                 "{status} {message}"
@@ -314,7 +315,7 @@ mod tests {
             (400, "Invalid Content-Type"),
             (405, "Unsupported Method"),
         ] {
-            let error = interpret(status, None, Some(message), b"").unwrap_err();
+            let error = interpret(status, None, Some(message), b"").expect_err("an error status");
             assert!(
                 matches!(error, ApiError::BadRequest { .. }),
                 "{status} {message}"

@@ -245,10 +245,9 @@ pub async fn run_batch(
             let report = count(&client, &appcode, input).await;
             if let Err(JobError::Api(failure)) = &report.outcome
                 && failure.error.stops_batch()
+                && let Ok(mut guard) = stop.lock()
             {
-                if let Ok(mut guard) = stop.lock() {
-                    guard.get_or_insert_with(|| failure.error.clone());
-                }
+                guard.get_or_insert_with(|| failure.error.clone());
             }
             (index, report)
         });

@@ -9,11 +9,11 @@ use super::{MIN_SIDE, PrepareError, base64_fits};
 /// JPEG qualities tried in turn before the image is made smaller. 90 keeps faces sharp;
 /// below about 65 block artefacts start to hurt detection more than fewer pixels do.
 const QUALITIES: [u8; 4] = [90, 82, 74, 65];
-/// Encoded sizes this far over the limit are not worth retrying at a lower quality.
-const HOPELESS_OVERSHOOT: f64 = 2.5;
-/// Rounds of shrinking before giving up; each round cuts the pixel count at least in half
-/// in the cases that matter, so this is never reached by a real photo.
-const MAX_SHRINK_ROUNDS: usize = 8;
+/// Typical JPEG size at each of [`QUALITIES`], relative to the first (rough figures for photos).
+const RELATIVE_SIZE: [f64; 4] = [1.0, 0.72, 0.58, 0.48];
+/// Encodes before giving up. Each miss either lowers the quality or shrinks the picture
+/// to the size its last encoding predicts will fit, so real photos need two or three.
+const MAX_SHRINK_ROUNDS: usize = 12;
 
 /// How to resample: quality for what the service sees, speed for what people see.
 #[derive(Clone, Copy, Debug)]
@@ -103,8 +103,14 @@ pub fn encode_jpeg(rgb: &RgbImage, quality: u8) -> Result<Vec<u8>, PrepareError>
 }
 
 /// Encode `rgb` as JPEG, lowering the quality and then the size until the base64 text fits.
+///
+/// Each encode of a 12-megapixel photo takes a noticeable fraction of a second, so the
+/// size at one quality is used to predict the others and skip those that cannot fit.
 pub fn encode_to_fit(mut rgb: RgbImage) -> Result<RgbJpeg, PrepareError> {
+    let limit = super::MAX_UPLOAD_BYTES as f64;
+    let mut step = 0;
     for _ in 0..MAX_SHRINK_ROUNDS {
+<<<<<<< HEAD
         let mut last_len = 0;
         for quality in QUALITIES {
             let bytes = encode_jpeg(&rgb, quality)?;
@@ -120,8 +126,20 @@ pub fn encode_to_fit(mut rgb: RgbImage) -> Result<RgbJpeg, PrepareError> {
             if last_len as f64 > HOPELESS_OVERSHOOT * super::MAX_UPLOAD_BYTES as f64 {
                 break;
             }
+=======
+        let bytes = encode_jpeg(&rgb, QUALITIES[step])?;
+        if base64_fits(bytes.len()) {
+            tracing::debug!(quality = QUALITIES[step], len = bytes.len(), "encoded JPEG upload");
+            return Ok(RgbJpeg { bytes, width: rgb.width(), height: rgb.height() });
         }
-        rgb = shrink_for(rgb, last_len)?;
+
+        let predicted = |i: usize| bytes.len() as f64 * RELATIVE_SIZE[i] / RELATIVE_SIZE[step];
+        match (step + 1..QUALITIES.len()).find(|&i| predicted(i) < limit * 0.97) {
+            Some(lower) => step = lower,
+            // Keep this quality and make the picture smaller instead.
+            None => rgb = shrink_for(rgb, bytes.len())?,
+>>>>>>> main
+        }
     }
     Err(PrepareError::CannotShrink)
 }

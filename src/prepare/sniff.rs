@@ -149,30 +149,61 @@ impl JpegFrame {
 pub fn jpeg_frame(bytes: &[u8]) -> Option<JpegFrame> {
     let mut pos = 2;
     loop {
-        // Tolerate junk and fill bytes between segments, as decoders do.
-        while *bytes.get(pos)? != 0xFF {
-            pos += 1;
-        }
-        while *bytes.get(pos)? == 0xFF {
-            pos += 1;
-        }
-        let marker = *bytes.get(pos)?;
-        pos += 1;
-
+        let (marker, after) = next_segment(bytes, pos)?;
         match marker {
-            0x01 | 0xD0..=0xD7 => continue,
             // A scan before any frame header: the file is broken.
             0xD9 | 0xDA => return None,
             0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
-                let components = *bytes.get(pos + 7)?;
+                let components = *bytes.get(after + 7)?;
                 return Some(JpegFrame { marker, components });
             }
-            _ => {
-                let len = u16::from_be_bytes([*bytes.get(pos)?, *bytes.get(pos + 1)?]);
-                pos += usize::from(len);
-            }
+            _ => pos = skip_segment(bytes, marker, after)?,
         }
     }
+}
+
+/// Whether the JPEG has an end-of-image marker after its first scan begins. Entropy-coded
+/// data never contains that marker, so without it the file was cut short (an interrupted
+/// download or copy). Decoders quietly paint the missing part grey; we would rather say so.
+pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let mut pos = 2;
+    let scan_start = loop {
+        let Some((marker, after)) = next_segment(bytes, pos) else {
+            return false;
+        };
+        match marker {
+            0xDA => break after,
+            0xD9 => return false,
+            _ => match skip_segment(bytes, marker, after) {
+                Some(next) => pos = next,
+                None => return false,
+            },
+        }
+    };
+    bytes
+        .get(scan_start..)
+        .is_some_and(|scan| scan.windows(2).any(|w| w == [0xFF, 0xD9]))
+}
+
+/// Find the next marker at or after `pos`, returning it and the position just past it.
+/// Junk and fill bytes between segments are tolerated, as decoders do.
+fn next_segment(bytes: &[u8], mut pos: usize) -> Option<(u8, usize)> {
+    while *bytes.get(pos)? != 0xFF {
+        pos += 1;
+    }
+    while *bytes.get(pos)? == 0xFF {
+        pos += 1;
+    }
+    Some((*bytes.get(pos)?, pos + 1))
+}
+
+/// The position after the segment whose marker ends at `after`.
+fn skip_segment(bytes: &[u8], marker: u8, after: usize) -> Option<usize> {
+    if matches!(marker, 0x01 | 0xD0..=0xD7) {
+        return Some(after);
+    }
+    let len = u16::from_be_bytes([*bytes.get(after)?, *bytes.get(after + 1)?]);
+    Some(after + usize::from(len))
 }
 
 /// The bit depth a PNG declares in its IHDR chunk.
@@ -282,5 +313,13 @@ mod tests {
         );
         assert_eq!(jpeg_frame(b"\xFF\xD8\xFF\xDA\0\x02"), None);
         assert_eq!(jpeg_frame(b"\xFF\xD8\xFF\xE0\xFF\xFF"), None);
+    }
+
+    #[test]
+    fn jpeg_is_complete_needs_an_end_marker_after_the_scan() {
+        let head = b"\xFF\xD8\xFF\xE1\0\x04\xFF\xD9\xFF\xDA\0\x02\x12\x34".as_slice();
+        assert!(jpeg_is_complete(&[head, b"\x56\xFF\xD9"].concat()));
+        // The end marker inside the APP1 segment (an embedded thumbnail) does not count.
+        assert!(!jpeg_is_complete(head));
     }
 }
