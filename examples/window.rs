@@ -28,7 +28,7 @@ fn main() -> anyhow::Result<()> {
             "--endpoint" => options.endpoint = Some(value()?),
             "--exit-after-frames" => options.exit_after_frames = Some(value()?.parse()?),
             "--screenshot" => options.screenshot = Some(value()?.into()),
-            _ => options.open.push(arg),
+            _ => options.open.push(arg.into()),
         }
     }
     run(options)

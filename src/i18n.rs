@@ -187,7 +187,10 @@ mod tests {
                 height: 65536,
             }),
             JobError::Prepare(PrepareError::CannotShrink),
-            JobError::Prepare(PrepareError::ExtremeAspect { width: 9000, height: 15 }),
+            JobError::Prepare(PrepareError::ExtremeAspect {
+                width: 9000,
+                height: 15,
+            }),
             JobError::Prepare(PrepareError::Internal("x".into())),
             api(ApiError::InvalidAppCode),
             api(ApiError::MissingAuthorization),

@@ -110,27 +110,18 @@ pub fn encode_to_fit(mut rgb: RgbImage) -> Result<RgbJpeg, PrepareError> {
     let limit = super::MAX_UPLOAD_BYTES as f64;
     let mut step = 0;
     for _ in 0..MAX_SHRINK_ROUNDS {
-<<<<<<< HEAD
-        let mut last_len = 0;
-        for quality in QUALITIES {
-            let bytes = encode_jpeg(&rgb, quality)?;
-            if base64_fits(bytes.len()) {
-                tracing::debug!(quality, len = bytes.len(), "encoded JPEG upload");
-                return Ok(RgbJpeg {
-                    bytes,
-                    width: rgb.width(),
-                    height: rgb.height(),
-                });
-            }
-            last_len = bytes.len();
-            if last_len as f64 > HOPELESS_OVERSHOOT * super::MAX_UPLOAD_BYTES as f64 {
-                break;
-            }
-=======
         let bytes = encode_jpeg(&rgb, QUALITIES[step])?;
         if base64_fits(bytes.len()) {
-            tracing::debug!(quality = QUALITIES[step], len = bytes.len(), "encoded JPEG upload");
-            return Ok(RgbJpeg { bytes, width: rgb.width(), height: rgb.height() });
+            tracing::debug!(
+                quality = QUALITIES[step],
+                len = bytes.len(),
+                "encoded JPEG upload"
+            );
+            return Ok(RgbJpeg {
+                bytes,
+                width: rgb.width(),
+                height: rgb.height(),
+            });
         }
 
         let predicted = |i: usize| bytes.len() as f64 * RELATIVE_SIZE[i] / RELATIVE_SIZE[step];
@@ -138,7 +129,6 @@ pub fn encode_to_fit(mut rgb: RgbImage) -> Result<RgbJpeg, PrepareError> {
             Some(lower) => step = lower,
             // Keep this quality and make the picture smaller instead.
             None => rgb = shrink_for(rgb, bytes.len())?,
->>>>>>> main
         }
     }
     Err(PrepareError::CannotShrink)

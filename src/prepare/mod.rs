@@ -117,7 +117,9 @@ impl Upload {
 pub enum PrepareError {
     #[error("the file is empty")]
     Empty,
-    #[error("the image is {width}×{height} px; the service needs at least {MIN_SIDE} px on each side")]
+    #[error(
+        "the image is {width}×{height} px; the service needs at least {MIN_SIDE} px on each side"
+    )]
     TooSmall { width: u32, height: u32 },
     #[error("{format} images are not supported; use JPEG, PNG, BMP, WebP, GIF or TIFF")]
     Unsupported { format: String },
@@ -126,15 +128,11 @@ pub enum PrepareError {
     #[error("the {format} data is damaged or cannot be decoded: {reason}")]
     Corrupt { format: String, reason: String },
     #[error("the {format} image is {width}×{height} px, too large to decode safely")]
-<<<<<<< HEAD
     TooLargeToDecode {
         format: String,
         width: u32,
         height: u32,
     },
-=======
-    TooLargeToDecode { format: String, width: u32, height: u32 },
->>>>>>> main
     #[error(
         "the image is {width}×{height} px, too long and thin: scaled to {MAX_SIDE} px on its \
          long side, its short side would be under {MIN_SIDE} px; crop it first"
@@ -158,7 +156,10 @@ pub fn prepare(bytes: &[u8]) -> Result<Upload, PrepareError> {
     check_sides(&header)?;
     if format == SourceFormat::Jpeg && !sniff::jpeg_is_complete(bytes) {
         let reason = "the file is cut short (no end-of-image marker)".to_owned();
-        return Err(PrepareError::Corrupt { format: format.name().to_owned(), reason });
+        return Err(PrepareError::Corrupt {
+            format: format.name().to_owned(),
+            reason,
+        });
     }
 
     if is_sendable_as_is(bytes, &header) {

@@ -32,7 +32,7 @@ pub struct Deps {
     /// Overrides the saved language.
     pub lang: Option<Lang>,
     /// Files, folders or URLs to count at start.
-    pub open: Vec<String>,
+    pub open: Vec<PathBuf>,
     pub exit_after_frames: Option<u32>,
     pub screenshot: Option<PathBuf>,
 }
@@ -142,7 +142,11 @@ impl HeadcountApp {
         let tasks = Tasks::new(deps.runtime, ctx);
         tasks.find_system_font();
         tasks.load_appcode(deps.keyring);
-        let opened: Vec<Input> = deps.open.iter().map(|arg| Input::from_arg(arg)).collect();
+        let opened: Vec<Input> = deps
+            .open
+            .iter()
+            .map(|arg| Input::from_arg(&arg.to_string_lossy()))
+            .collect();
         if !opened.is_empty() {
             tasks.add_inputs(opened);
         }

@@ -1,4 +1,3 @@
-<<<<<<< HEAD
 //! The window: eframe/egui panels that draw state and send commands to the engine.
 //!
 //! [`run`] opens the window; [`HeadcountApp`] is the app itself, which tests build with
@@ -49,8 +48,8 @@ pub struct RunOptions {
     /// Save a PNG of the window here once the work started at launch has finished, then
     /// close. Counts as `exit_after_frames` of 10 when that is not given.
     pub screenshot: Option<PathBuf>,
-    /// Files, folders or http(s) URLs to count as soon as the window opens.
-    pub open: Vec<String>,
+    /// Files, folders or http(s) URLs (given as paths) to count as soon as the window opens.
+    pub open: Vec<PathBuf>,
 }
 
 /// The renderers eframe is built with.
@@ -213,21 +212,4 @@ mod tests {
         assert_eq!(backends(Some("wgpu")).expect("wgpu"), vec![Backend::Wgpu]);
         assert!(backends(Some("vulkan")).is_err());
     }
-=======
-//! The window. (Placeholder until the eframe app lands.)
-
-/// How to start the window.
-#[derive(Debug, Default)]
-pub struct RunOptions {
-    pub endpoint: Option<String>,
-    pub lang: Option<crate::i18n::Lang>,
-    pub renderer: Option<String>,
-    pub exit_after_frames: Option<u32>,
-    pub open: Vec<std::path::PathBuf>,
-    pub screenshot: Option<std::path::PathBuf>,
-}
-
-pub fn run(_options: RunOptions) -> anyhow::Result<()> {
-    anyhow::bail!("the window is not built yet; use `headcount count`")
->>>>>>> main
 }
