@@ -1,0 +1,842 @@
+//! The app's state and its frame: route input and background events to state, then draw
+//! the panels. No I/O happens here; it is all sent to [`Tasks`].
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rust_i18n::t;
+use tokio::runtime::Runtime;
+use tokio::task::JoinHandle;
+
+use super::fonts;
+use super::main_view::{self, MainCommand};
+use super::results_list::{self, ListCommand};
+use super::settings::{self, Settings, SettingsCommand, SettingsPanel};
+use super::tasks::{Event, ItemError, KeyringAction, Tasks};
+use super::theme;
+use crate::api::Count;
+use crate::engine::{Input, UploadSummary};
+use crate::i18n::Lang;
+use crate::secret::{AppCode, Keyring};
+
+/// What the app needs from outside; tests inject a mock keyring and a local endpoint.
+#[derive(Clone)]
+pub struct Deps {
+    /// The runtime that runs all background work; it must outlive the app.
+    pub runtime: Arc<Runtime>,
+    /// `None`: use the platform's keyring (looked up in the background).
+    pub keyring: Option<Keyring>,
+    /// Overrides the saved endpoint for this run.
+    pub endpoint: Option<String>,
+    /// Overrides the saved language.
+    pub lang: Option<Lang>,
+    /// Files, folders or URLs to count at start.
+    pub open: Vec<PathBuf>,
+    pub exit_after_frames: Option<u32>,
+    pub screenshot: Option<PathBuf>,
+}
+
+impl Deps {
+    /// Dependencies for tests: a given keyring, endpoint and language, a fresh runtime.
+    pub fn for_tests(keyring: Keyring, endpoint: &str, lang: Lang) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a test runtime starts");
+        Self {
+            runtime: Arc::new(runtime),
+            keyring: Some(keyring),
+            endpoint: Some(endpoint.to_owned()),
+            lang: Some(lang),
+            open: Vec::new(),
+            exit_after_frames: None,
+            screenshot: None,
+        }
+    }
+}
+
+/// Where one input stands.
+pub enum ItemStatus {
+    Queued,
+    Running,
+    Done(Count),
+    Failed(ItemError),
+    Cancelled,
+}
+
+/// One input of this session and its result.
+pub struct Item {
+    pub id: u64,
+    pub input: Input,
+    pub name: String,
+    pub status: ItemStatus,
+    pub upload: Option<UploadSummary>,
+    pub elapsed: Option<Duration>,
+    /// Why there is no preview (URLs have none; undecodable files neither).
+    pub preview_error: Option<String>,
+}
+
+/// The photo on screen: only the selected item's, to keep memory flat in long batches.
+pub struct Preview {
+    pub item: u64,
+    pub texture: egui::TextureHandle,
+}
+
+struct Toast {
+    text: String,
+    until: f64,
+}
+
+#[derive(PartialEq)]
+enum Screenshot {
+    NotYet,
+    Requested,
+    Done,
+}
+
+/// The window.
+pub struct HeadcountApp {
+    settings: Settings,
+    /// The endpoint saved before a command-line override, written back on save.
+    saved_endpoint: Option<String>,
+    panel: SettingsPanel,
+    tasks: Tasks,
+    items: Vec<Item>,
+    next_id: u64,
+    selected: Option<u64>,
+    /// The selection follows the item being counted until the user picks a row.
+    follow: bool,
+    running: Option<(u64, JoinHandle<()>)>,
+    preview: Option<Preview>,
+    preview_loading: Option<u64>,
+    url_input: String,
+    toasts: Vec<Toast>,
+    paste_requested_at: Option<f64>,
+    frames: u32,
+    launched: Instant,
+    exit_after_frames: Option<u32>,
+    screenshot_path: Option<PathBuf>,
+    screenshot: Screenshot,
+}
+
+impl HeadcountApp {
+    pub fn new(cc: &eframe::CreationContext<'_>, deps: Deps) -> Self {
+        let ctx = cc.egui_ctx.clone();
+        fonts::install_fonts(&ctx, None);
+
+        let mut settings: Settings = cc
+            .storage
+            .and_then(|storage| eframe::get_value(storage, eframe::APP_KEY))
+            .unwrap_or_default();
+        let mut saved_endpoint = None;
+        if let Some(endpoint) = deps.endpoint.filter(|e| !e.trim().is_empty()) {
+            saved_endpoint = Some(std::mem::replace(&mut settings.endpoint, endpoint));
+        }
+        if let Some(lang) = deps.lang {
+            settings.lang = lang;
+        }
+        theme::apply(&ctx, settings.theme);
+
+        let tasks = Tasks::new(deps.runtime, ctx);
+        tasks.find_system_font();
+        tasks.load_appcode(deps.keyring);
+        let opened: Vec<Input> = deps
+            .open
+            .iter()
+            .map(|arg| Input::from_arg(&arg.to_string_lossy()))
+            .collect();
+        if !opened.is_empty() {
+            tasks.add_inputs(opened);
+        }
+
+        Self {
+            settings,
+            saved_endpoint,
+            panel: SettingsPanel::default(),
+            tasks,
+            items: Vec::new(),
+            next_id: 1,
+            selected: None,
+            follow: true,
+            running: None,
+            preview: None,
+            preview_loading: None,
+            url_input: String::new(),
+            toasts: Vec::new(),
+            paste_requested_at: None,
+            frames: 0,
+            launched: Instant::now(),
+            exit_after_frames: deps.exit_after_frames,
+            screenshot_path: deps.screenshot,
+            screenshot: Screenshot::NotYet,
+        }
+    }
+
+    fn lang(&self) -> Lang {
+        self.settings.lang
+    }
+
+    fn toast(&mut self, ctx: &egui::Context, text: String) {
+        let now = ctx.input(|i| i.time);
+        self.toasts.push(Toast {
+            text,
+            until: now + 4.0,
+        });
+    }
+
+    fn busy(&self) -> bool {
+        self.items
+            .iter()
+            .any(|item| matches!(item.status, ItemStatus::Queued | ItemStatus::Running))
+    }
+
+    fn item_mut(&mut self, id: u64) -> Option<&mut Item> {
+        self.items.iter_mut().find(|item| item.id == id)
+    }
+
+    // ---- Background events ----
+
+    fn handle_events(&mut self, ctx: &egui::Context) {
+        for event in self.tasks.drain() {
+            match event {
+                Event::AppCode(state) => {
+                    self.panel.appcode = Some(state);
+                    self.panel.busy = false;
+                }
+                Event::KeyringDone { action, result } => self.keyring_done(action, result),
+                Event::Inputs(inputs) => self.add_items(ctx, inputs),
+                Event::Preview { item, image } => self.preview_arrived(ctx, item, image),
+                Event::Finished {
+                    item,
+                    upload,
+                    outcome,
+                    elapsed,
+                } => {
+                    if self.running.as_ref().is_some_and(|(id, _)| *id == item) {
+                        self.running = None;
+                    }
+                    if let Some(entry) = self.item_mut(item) {
+                        entry.upload = upload;
+                        entry.elapsed = Some(elapsed);
+                        entry.status = match outcome {
+                            Ok(count) => ItemStatus::Done(count),
+                            Err(error) => ItemStatus::Failed(error),
+                        };
+                    }
+                }
+                Event::TestDone(result) => {
+                    self.panel.testing = false;
+                    self.panel.test_result = Some(result);
+                }
+                Event::Picked { paths, available } => {
+                    if !available {
+                        self.toast(
+                            ctx,
+                            t!("ui.toast.no_dialog", locale = self.lang().code()).into(),
+                        );
+                    } else if !paths.is_empty() {
+                        self.tasks
+                            .add_inputs(paths.into_iter().map(Input::Path).collect());
+                    }
+                }
+                Event::SystemFont(found) => {
+                    if found.is_some() {
+                        fonts::install_fonts(ctx, found);
+                    }
+                }
+                Event::Screenshot(image) => {
+                    if let Some(path) = self.screenshot_path.clone() {
+                        self.tasks.save_screenshot(image, path);
+                    }
+                }
+                Event::ScreenshotSaved(result) => {
+                    match result {
+                        Ok(path) => tracing::info!(path = %path.display(), "screenshot saved"),
+                        Err(err) => tracing::error!(%err, "screenshot not saved"),
+                    }
+                    self.screenshot = Screenshot::Done;
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            }
+        }
+    }
+
+    fn keyring_done(
+        &mut self,
+        action: KeyringAction,
+        result: Result<(), crate::secret::SecretError>,
+    ) {
+        let locale = self.lang().code();
+        match result {
+            Ok(()) => {
+                let key = match action {
+                    KeyringAction::Save(_) => {
+                        self.panel.appcode_input.clear();
+                        self.panel.show_appcode = false;
+                        "ui.settings.saved"
+                    }
+                    KeyringAction::Clear => "ui.settings.cleared",
+                };
+                self.panel.notice = Some(Ok(t!(key, locale = locale).into()));
+            }
+            Err(err) => {
+                self.panel.notice = Some(Err(
+                    t!("ui.err.keyring", locale = locale, reason = err).into()
+                ));
+            }
+        }
+        let keyring = self
+            .panel
+            .appcode
+            .as_ref()
+            .and_then(|state| state.keyring.clone().ok());
+        self.tasks.load_appcode(keyring);
+    }
+
+    fn add_items(&mut self, ctx: &egui::Context, inputs: Vec<Input>) {
+        if inputs.is_empty() {
+            self.toast(
+                ctx,
+                t!("ui.toast.nothing_found", locale = self.lang().code()).into(),
+            );
+            return;
+        }
+        let first = self.next_id;
+        for input in inputs {
+            let preview_error = matches!(input, Input::Url(_)).then(|| "url".to_owned());
+            self.items.push(Item {
+                id: self.next_id,
+                name: input.short_label(),
+                input,
+                status: ItemStatus::Queued,
+                upload: None,
+                elapsed: None,
+                preview_error,
+            });
+            self.next_id += 1;
+        }
+        self.selected = Some(first);
+        self.follow = true;
+    }
+
+    fn preview_arrived(
+        &mut self,
+        ctx: &egui::Context,
+        item: u64,
+        image: Result<egui::ColorImage, crate::engine::JobError>,
+    ) {
+        if self.preview_loading == Some(item) {
+            self.preview_loading = None;
+        }
+        match image {
+            Ok(image) if self.selected == Some(item) => {
+                let texture = ctx.load_texture(
+                    format!("preview-{item}"),
+                    image,
+                    egui::TextureOptions::LINEAR,
+                );
+                self.preview = Some(Preview { item, texture });
+            }
+            Ok(_) => {}
+            Err(err) => {
+                if let Some(entry) = self.item_mut(item) {
+                    entry.preview_error = Some(err.to_string());
+                }
+            }
+        }
+    }
+
+    // ---- Work queue ----
+
+    fn pump_queue(&mut self, ctx: &egui::Context) {
+        if self.running.is_some() {
+            return;
+        }
+        // Wait for the keyring before the first call, so "no AppCode" is never a race.
+        let Some(state) = &self.panel.appcode else {
+            return;
+        };
+        let appcode: Option<AppCode> = state
+            .resolved
+            .as_ref()
+            .ok()
+            .and_then(|found| found.as_ref().map(|(code, _)| code.clone()));
+        let keyring_error = state.resolved.as_ref().err().cloned();
+        let Some(next) = self
+            .items
+            .iter_mut()
+            .find(|item| matches!(item.status, ItemStatus::Queued))
+        else {
+            return;
+        };
+        if let (None, Some(err)) = (&appcode, keyring_error) {
+            next.status = ItemStatus::Failed(ItemError::Keyring(err));
+            return;
+        }
+        next.status = ItemStatus::Running;
+        let id = next.id;
+        let input = next.input.clone();
+        let side = preview_side(ctx);
+        let handle = self
+            .tasks
+            .count(id, input, appcode, self.settings.connection(), side);
+        self.running = Some((id, handle));
+        if self.follow {
+            self.selected = Some(id);
+        }
+    }
+
+    fn cancel(&mut self) {
+        if let Some((id, handle)) = self.running.take() {
+            handle.abort();
+            if let Some(item) = self.item_mut(id) {
+                item.status = ItemStatus::Cancelled;
+            }
+        }
+        for item in &mut self.items {
+            if matches!(item.status, ItemStatus::Queued) {
+                item.status = ItemStatus::Cancelled;
+            }
+        }
+    }
+
+    fn ensure_preview(&mut self, ctx: &egui::Context) {
+        let Some(selected) = self.selected else {
+            return;
+        };
+        if self.preview.as_ref().is_some_and(|p| p.item == selected)
+            || self.preview_loading == Some(selected)
+        {
+            return;
+        }
+        let Some(item) = self.items.iter().find(|item| item.id == selected) else {
+            return;
+        };
+        let job_brings_it = matches!(item.status, ItemStatus::Queued | ItemStatus::Running);
+        if item.preview_error.is_some() || job_brings_it {
+            return;
+        }
+        self.preview_loading = Some(selected);
+        self.tasks
+            .preview(selected, item.input.clone(), preview_side(ctx));
+    }
+
+    // ---- Input ----
+
+    fn handle_input(&mut self, ctx: &egui::Context) {
+        let dropped: Vec<Input> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|file| {
+                    let path = file.path();
+                    if path.as_os_str().is_empty() {
+                        Input::Bytes {
+                            name: "dropped".to_owned(),
+                            bytes: Arc::new(file.bytes().unwrap_or_default()),
+                        }
+                    } else {
+                        Input::Path(path.to_owned())
+                    }
+                })
+                .collect()
+        });
+        if !dropped.is_empty() {
+            self.tasks.add_inputs(dropped);
+        }
+
+        let typing = ctx.egui_wants_keyboard_input();
+        let (pasted_text, pasted_image) = ctx.input(|i| {
+            let mut text = None;
+            let mut image = None;
+            for event in &i.events {
+                match event {
+                    egui::Event::Paste(pasted) => text = Some(pasted.clone()),
+                    egui::Event::PasteImage(pasted) => image = Some(Arc::clone(pasted)),
+                    _ => {}
+                }
+            }
+            (text, image)
+        });
+        if !typing && (pasted_text.is_some() || pasted_image.is_some()) {
+            self.paste_requested_at = None;
+            self.paste(ctx, pasted_text, pasted_image);
+        }
+        if let Some(asked) = self.paste_requested_at {
+            let now = ctx.input(|i| i.time);
+            if now - asked > 0.5 {
+                self.paste_requested_at = None;
+                self.toast(
+                    ctx,
+                    t!("ui.toast.paste_empty", locale = self.lang().code()).into(),
+                );
+            } else {
+                ctx.request_repaint_after(Duration::from_millis(100));
+            }
+        }
+
+        if typing {
+            return;
+        }
+        let (open, cancel, up, down) = ctx.input_mut(|i| {
+            (
+                i.consume_key(egui::Modifiers::COMMAND, egui::Key::O),
+                i.consume_key(egui::Modifiers::NONE, egui::Key::Escape),
+                i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowUp),
+                i.consume_key(egui::Modifiers::NONE, egui::Key::ArrowDown),
+            )
+        });
+        if open {
+            self.tasks.pick(false);
+        }
+        if cancel {
+            if self.busy() {
+                self.cancel();
+            } else {
+                self.panel.open = false;
+            }
+        }
+        if up || down {
+            self.move_selection(if up { -1 } else { 1 });
+        }
+    }
+
+    fn paste(
+        &mut self,
+        ctx: &egui::Context,
+        text: Option<String>,
+        image: Option<Arc<egui::ColorImage>>,
+    ) {
+        if let Some(text) = text {
+            let inputs = parse_pasted_text(&text);
+            if inputs.is_empty() {
+                self.toast(
+                    ctx,
+                    t!("ui.toast.paste_empty", locale = self.lang().code()).into(),
+                );
+            } else {
+                self.tasks.add_inputs(inputs);
+            }
+        } else if let Some(image) = image {
+            let name = t!("ui.pasted_image", locale = self.lang().code()).into_owned();
+            self.tasks.add_pasted_image(image, name);
+        }
+    }
+
+    fn move_selection(&mut self, step: isize) {
+        let Some(index) = self
+            .selected
+            .and_then(|id| self.items.iter().position(|item| item.id == id))
+        else {
+            return;
+        };
+        let next = index
+            .saturating_add_signed(step)
+            .min(self.items.len().saturating_sub(1));
+        self.selected = self.items.get(next).map(|item| item.id);
+        self.follow = false;
+    }
+
+    fn count_url(&mut self, ctx: &egui::Context) {
+        let url = self.url_input.trim().to_owned();
+        if crate::engine::is_http_url(&url) {
+            self.add_items(ctx, vec![Input::Url(url)]);
+            self.url_input.clear();
+        } else {
+            self.toast(
+                ctx,
+                t!("ui.toast.bad_url", locale = self.lang().code()).into(),
+            );
+        }
+    }
+
+    // ---- Drawing ----
+
+    fn top_bar_ui(&mut self, ui: &mut egui::Ui) {
+        let locale = self.lang().code();
+        ui.add_space(6.0);
+        ui.horizontal(|ui| {
+            ui.label(
+                egui::RichText::new("Headcount")
+                    .size(20.0)
+                    .strong()
+                    .color(theme::accent(ui)),
+            );
+            ui.add_space(12.0);
+            if ui
+                .button(t!("ui.menu.open", locale = locale))
+                .on_hover_text("Ctrl+O")
+                .clicked()
+            {
+                self.tasks.pick(false);
+            }
+            if ui
+                .button(t!("ui.menu.open_folder", locale = locale))
+                .clicked()
+            {
+                self.tasks.pick(true);
+            }
+            if ui
+                .button(t!("ui.menu.paste", locale = locale))
+                .on_hover_text("Ctrl+V")
+                .clicked()
+            {
+                ui.ctx()
+                    .send_viewport_cmd(egui::ViewportCommand::RequestPaste);
+                self.paste_requested_at = Some(ui.input(|i| i.time));
+            }
+            ui.separator();
+
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui
+                    .selectable_label(self.panel.open, t!("ui.menu.settings", locale = locale))
+                    .clicked()
+                {
+                    self.panel.open = !self.panel.open;
+                }
+                ui.separator();
+                let count = ui.button(t!("ui.url.count", locale = locale));
+                let field = egui::TextEdit::singleline(&mut self.url_input)
+                    .hint_text(t!("ui.url.hint", locale = locale))
+                    .desired_width(ui.available_width().clamp(120.0, 360.0));
+                let field = ui.add(field).labelled_by(count.id);
+                let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                if count.clicked() || entered {
+                    let ctx = ui.ctx().clone();
+                    self.count_url(&ctx);
+                }
+            });
+        });
+        ui.add_space(4.0);
+    }
+
+    fn draw(&mut self, ui: &mut egui::Ui) {
+        let lang = self.lang();
+
+        egui::Panel::top("top-bar").show(ui, |ui| self.top_bar_ui(ui));
+
+        if self.panel.open {
+            let mut commands = Vec::new();
+            egui::Panel::right("settings")
+                .resizable(true)
+                .default_size(380.0)
+                .show(ui, |ui| {
+                    commands = settings::settings_ui(ui, &mut self.settings, &mut self.panel);
+                });
+            self.settings_commands(ui.ctx(), commands);
+        }
+
+        if self.items.len() > 1 {
+            let mut commands = Vec::new();
+            egui::Panel::left("results")
+                .resizable(true)
+                .default_size(300.0)
+                .show(ui, |ui| {
+                    commands = results_list::results_list_ui(ui, lang, &self.items, self.selected);
+                });
+            for command in commands {
+                match command {
+                    ListCommand::Select(id) => {
+                        self.selected = Some(id);
+                        self.follow = false;
+                    }
+                    ListCommand::Clear => {
+                        self.items.clear();
+                        self.selected = None;
+                        self.preview = None;
+                    }
+                }
+            }
+        }
+
+        let mut commands = Vec::new();
+        egui::CentralPanel::default().show(ui, |ui| {
+            let selected = self
+                .selected
+                .and_then(|id| self.items.iter().find(|item| item.id == id));
+            match selected {
+                Some(item) => {
+                    main_view::item_ui(ui, lang, item, self.preview.as_ref(), &mut commands)
+                }
+                None => main_view::drop_zone_ui(ui, lang),
+            }
+        });
+        for command in commands {
+            match command {
+                MainCommand::OpenSettings => self.panel.open = true,
+                MainCommand::Cancel => self.cancel(),
+                MainCommand::Retry(id) => {
+                    if let Some(item) = self.item_mut(id) {
+                        item.status = ItemStatus::Queued;
+                    }
+                    self.follow = true;
+                }
+            }
+        }
+    }
+
+    fn settings_commands(&mut self, ctx: &egui::Context, commands: Vec<SettingsCommand>) {
+        let keyring = self
+            .panel
+            .appcode
+            .as_ref()
+            .and_then(|state| state.keyring.clone().ok());
+        for command in commands {
+            match command {
+                SettingsCommand::Save(code) => {
+                    if let Some(keyring) = keyring.clone() {
+                        self.panel.busy = true;
+                        self.panel.notice = None;
+                        self.tasks
+                            .change_keyring(keyring, KeyringAction::Save(code));
+                    }
+                }
+                SettingsCommand::Clear => {
+                    if let Some(keyring) = keyring.clone() {
+                        self.panel.busy = true;
+                        self.panel.notice = None;
+                        self.tasks.change_keyring(keyring, KeyringAction::Clear);
+                    }
+                }
+                SettingsCommand::Test(code) => {
+                    self.tasks.test_call(code, self.settings.connection());
+                }
+                SettingsCommand::ThemeChanged => theme::apply(ctx, self.settings.theme),
+            }
+        }
+    }
+
+    fn toasts_ui(&mut self, ctx: &egui::Context) {
+        let now = ctx.input(|i| i.time);
+        self.toasts.retain(|toast| toast.until > now);
+        let Some(last) = self.toasts.iter().map(|toast| toast.until).reduce(f64::max) else {
+            return;
+        };
+        egui::Area::new(egui::Id::unique("toasts"))
+            .anchor(egui::Align2::CENTER_BOTTOM, egui::vec2(0.0, -24.0))
+            .order(egui::Order::Tooltip)
+            .show(ctx, |ui| {
+                for toast in &self.toasts {
+                    egui::Frame::popup(ui.style()).show(ui, |ui| {
+                        ui.label(egui::RichText::new(&toast.text).size(15.0));
+                    });
+                }
+            });
+        ctx.request_repaint_after(Duration::from_secs_f64((last - now).max(0.05)));
+    }
+
+    fn smoke_test_hooks(&mut self, ctx: &egui::Context) {
+        self.frames = self.frames.saturating_add(1);
+        if self.frames == 1 {
+            tracing::info!(
+                first_frame_ms = self.launched.elapsed().as_millis() as u64,
+                "first frame"
+            );
+        }
+        let Some(limit) = self.exit_after_frames else {
+            return;
+        };
+        let waited_too_long = self.launched.elapsed() > Duration::from_secs(60);
+        let settled = !self.busy()
+            && self.preview_loading.is_none()
+            && self.panel.appcode.is_some()
+            && (self.selected.is_none() || self.preview.is_some() || waited_too_long);
+        if self.frames < limit || !(settled || waited_too_long) {
+            ctx.request_repaint_after(Duration::from_millis(50));
+            return;
+        }
+        if self.screenshot_path.is_none() {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        } else if self.screenshot == Screenshot::NotYet {
+            self.screenshot = Screenshot::Requested;
+            let (sender, waker) = self.tasks.sender();
+            let callback = egui::ScreenshotCallback::new(move |image| {
+                let _ = sender.send(Event::Screenshot(image));
+                waker.request_repaint();
+            });
+            ctx.send_viewport_cmd(egui::ViewportCommand::Screenshot(callback));
+        }
+    }
+}
+
+impl eframe::App for HeadcountApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        self.handle_events(&ctx);
+        self.handle_input(&ctx);
+        self.pump_queue(&ctx);
+        self.ensure_preview(&ctx);
+
+        self.draw(ui);
+
+        if ctx.input(|i| !i.raw.hovered_files.is_empty()) {
+            main_view::drop_overlay_ui(&ctx, self.lang());
+        }
+        self.toasts_ui(&ctx);
+        self.smoke_test_hooks(&ctx);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        let mut settings = self.settings.clone();
+        if let Some(saved) = &self.saved_endpoint {
+            settings.endpoint = saved.clone();
+        }
+        eframe::set_value(storage, eframe::APP_KEY, &settings);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.cancel();
+    }
+}
+
+/// The largest preview side: the GPU's limit, and no more than a screen needs.
+fn preview_side(ctx: &egui::Context) -> u32 {
+    let max_texture_side = ctx.input(|i| i.max_texture_side);
+    max_texture_side.min(2560) as u32
+}
+
+/// Read pasted text as inputs: http(s) URLs, `file://` URLs (a file manager's copied
+/// files) and absolute paths, one per line. Anything else means "nothing to count".
+fn parse_pasted_text(text: &str) -> Vec<Input> {
+    let mut inputs = Vec::new();
+    for line in text.lines().map(str::trim).filter(|line| !line.is_empty()) {
+        if line.starts_with('#') {
+            continue; // Comments in text/uri-list.
+        }
+        if crate::engine::is_http_url(line) {
+            inputs.push(Input::Url(line.to_owned()));
+        } else if let Some(path) = url::Url::parse(line)
+            .ok()
+            .filter(|url| url.scheme() == "file")
+            .and_then(|url| url.to_file_path().ok())
+        {
+            inputs.push(Input::Path(path));
+        } else if std::path::Path::new(line).is_absolute() {
+            inputs.push(Input::Path(PathBuf::from(line)));
+        } else {
+            return Vec::new();
+        }
+    }
+    inputs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pasted_text_becomes_urls_and_paths_or_nothing() {
+        let inputs = parse_pasted_text("https://a.example/x.jpg\nfile:///tmp/a%20b.png\n");
+        assert_eq!(
+            inputs,
+            vec![
+                Input::Url("https://a.example/x.jpg".to_owned()),
+                Input::Path(PathBuf::from("/tmp/a b.png"))
+            ]
+        );
+        assert!(parse_pasted_text("hello there").is_empty());
+        assert!(parse_pasted_text("   ").is_empty());
+    }
+}

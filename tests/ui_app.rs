@@ -1,0 +1,230 @@
+//! The window driven through egui_kittest, against a local stub of the service.
+//!
+//! TODO(ui): use the shared fake API (tests/common/fake_api.rs) once it is on main; the
+//! stub below answers just enough of the contract for these flows.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use headcount::i18n::Lang;
+use headcount::secret::{AppCode, Keyring};
+use headcount::ui::{Deps, HeadcountApp};
+
+const GOOD_CODE: &str = "0123456789abcdef0123456789abcdef";
+const WRONG_CODE: &str = "ffffffffffffffffffffffffffffffff";
+
+fn corpus_photo() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/corpus/photos/people/hopper.jpg"
+    ))
+}
+
+/// A one-route HTTP server: 7 people for the good AppCode, the gateway's 401 otherwise.
+fn start_stub() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = listener.local_addr().expect("address");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut authorized = false;
+                let mut length = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim_end();
+                    if line.is_empty() {
+                        break;
+                    }
+                    let lower = line.to_ascii_lowercase();
+                    if let Some(value) = lower.strip_prefix("content-length:") {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                    if lower.starts_with("authorization:") {
+                        authorized = line.ends_with(&format!("APPCODE {GOOD_CODE}"));
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let response = if authorized {
+                    let json = r#"{"code":"1","msg":"检测人流量为: 7人","number":"7"}"#;
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=UTF-8\r\n\
+                         X-Ca-Request-Id: 5E1F2A3B-TEST\r\nContent-Length: {}\r\n\
+                         Connection: close\r\n\r\n{json}",
+                        json.len()
+                    )
+                } else {
+                    "HTTP/1.1 401 Unauthorized\r\nX-Ca-Request-Id: 5E1F2A3B-DENY\r\n\
+                     X-Ca-Error-Message: Invalid AppCode `not exists`\r\nContent-Length: 0\r\n\
+                     Connection: close\r\n\r\n"
+                        .to_owned()
+                };
+                let _ = stream.write_all(response.as_bytes());
+            });
+        }
+    });
+    format!("http://{address}/visitorsFlow")
+}
+
+#[derive(Debug)]
+struct DroppedPath(PathBuf);
+
+impl egui::DroppedFile for DroppedPath {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|err| err.to_string())
+    }
+}
+
+fn keyring_with(code: Option<&str>) -> Keyring {
+    let keyring = Keyring::mock();
+    if let Some(code) = code {
+        keyring
+            .save(&AppCode::parse(code).expect("valid code"))
+            .expect("mock save");
+    }
+    keyring
+}
+
+fn app(keyring: Keyring, endpoint: &str, lang: Lang) -> Harness<'static, HeadcountApp> {
+    let deps = Deps::for_tests(keyring, endpoint, lang);
+    Harness::builder()
+        .with_size([1100.0, 720.0])
+        .build_eframe(move |cc| HeadcountApp::new(cc, deps))
+}
+
+/// Step the app (its work runs on other threads) until `done` holds, for at most 10 s.
+fn step_until(
+    harness: &mut Harness<'static, HeadcountApp>,
+    what: &str,
+    done: impl Fn(&Harness<'static, HeadcountApp>) -> bool,
+) {
+    let started = Instant::now();
+    while !done(harness) {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "timed out waiting for {what}"
+        );
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn drop_file(harness: &mut Harness<'static, HeadcountApp>, path: PathBuf) {
+    harness.input_mut().hovered_files.push(egui::HoveredFile {
+        path: Some(path.clone()),
+        mime: String::new(),
+    });
+    harness.run_steps(2);
+    harness.input_mut().hovered_files.clear();
+    harness
+        .input_mut()
+        .dropped_files
+        .push(Arc::new(DroppedPath(path)));
+    harness.step();
+}
+
+#[test]
+fn a_dropped_photo_shows_its_count_and_request_id() {
+    let endpoint = start_stub();
+    let mut harness = app(keyring_with(Some(GOOD_CODE)), &endpoint, Lang::En);
+    drop_file(&mut harness, corpus_photo());
+
+    step_until(&mut harness, "the count", |h| {
+        h.query_by_label("7").is_some()
+    });
+    assert!(harness.query_by_label("检测人流量为: 7人").is_some());
+    assert!(harness.query_by_label("5E1F2A3B-TEST").is_some());
+    assert!(harness.query_by_label("Copy").is_some());
+}
+
+#[test]
+fn without_an_appcode_the_error_offers_to_open_settings() {
+    let endpoint = start_stub();
+    let mut harness = app(keyring_with(None), &endpoint, Lang::En);
+    drop_file(&mut harness, corpus_photo());
+
+    step_until(&mut harness, "the no-AppCode prompt", |h| {
+        h.query_by_label("No AppCode is set.").is_some()
+    });
+    harness.get_by_label("Open Settings").click();
+    step_until(&mut harness, "the settings panel", |h| {
+        h.query_by_label("Save to keyring").is_some()
+    });
+}
+
+#[test]
+fn a_wrong_appcode_says_so() {
+    let endpoint = start_stub();
+    let mut harness = app(keyring_with(Some(WRONG_CODE)), &endpoint, Lang::En);
+    drop_file(&mut harness, corpus_photo());
+
+    step_until(&mut harness, "the wrong-AppCode message", |h| {
+        h.query_by_label_contains("AppCode was rejected").is_some()
+    });
+    assert!(harness.query_by_label("Open Settings").is_some());
+}
+
+#[test]
+fn saving_an_appcode_stores_it_in_the_keyring_and_never_shows_it() {
+    let endpoint = start_stub();
+    let keyring = keyring_with(None);
+    let mut harness = app(keyring.clone(), &endpoint, Lang::En);
+    harness.run_steps(2);
+    harness.get_by_label("Settings").click();
+    step_until(&mut harness, "the keyring status", |h| {
+        h.query_by_label("No AppCode is stored.").is_some()
+    });
+
+    harness
+        .get_by_role_and_label(egui::Role::PasswordInput, "AppCode")
+        .focus();
+    harness.step();
+    harness
+        .get_by_role_and_label(egui::Role::PasswordInput, "AppCode")
+        .type_text(GOOD_CODE);
+    harness.step();
+    assert!(
+        harness.query_by_label_contains(GOOD_CODE).is_none(),
+        "the typed code is masked"
+    );
+    harness.get_by_label("Save to keyring").click();
+
+    step_until(&mut harness, "the saved notice", |h| {
+        h.query_by_label("An AppCode is stored (…cdef).").is_some()
+    });
+    let stored = keyring.load().expect("mock load");
+    assert_eq!(stored.as_ref().map(AppCode::expose), Some(GOOD_CODE));
+    assert!(harness.query_by_label_contains(GOOD_CODE).is_none());
+    assert!(
+        harness.query_by_value(GOOD_CODE).is_none(),
+        "the field no longer holds the code"
+    );
+}
+
+#[test]
+fn switching_to_chinese_renders_chinese_labels() {
+    let endpoint = start_stub();
+    let mut harness = app(keyring_with(None), &endpoint, Lang::En);
+    harness.run_steps(2);
+    harness.get_by_label("Settings").click();
+    harness.run_steps(2);
+    harness.get_by_label("中文").click();
+    harness.run_steps(3);
+
+    assert!(harness.query_by_label("语言").is_some());
+    assert!(harness.query_by_label("将照片或文件夹拖放到这里").is_some());
+}
