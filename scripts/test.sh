@@ -22,8 +22,8 @@ unset HEADCOUNT_APPCODE HEADCOUNT_ENDPOINT
 
 cargo test --all-targets "$@"
 
-# The real binary in a real window: it must start, draw and close cleanly.
+# The real binary in a real window, with each renderer and language: it must start, draw
+# and close cleanly.
 cargo build --bin headcount
-xvfb-run -a -s '-screen 0 1280x800x24' \
-  target/debug/headcount --lang zh --exit-after-frames 30
+./scripts/smoke.sh "${CARGO_TARGET_DIR:-target}/debug/headcount"
 echo "window smoke test: passed"
