@@ -1,14 +1,12 @@
-//! The window driven through egui_kittest, against a local stub of the service.
-//!
-//! TODO(ui): use the shared fake API (tests/common/fake_api.rs) once it is on main; the
-//! stub below answers just enough of the contract for these flows.
+//! The window driven through egui_kittest, against the local fake of the service.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::fake_api::{Account, FakeApi, expected_count};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use headcount::i18n::Lang;
@@ -25,55 +23,16 @@ fn corpus_photo() -> PathBuf {
     ))
 }
 
-/// A one-route HTTP server: 7 people for the good AppCode, the gateway's 401 otherwise.
-fn start_stub() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let address = listener.local_addr().expect("address");
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-                let mut authorized = false;
-                let mut length = 0usize;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let line = line.trim_end();
-                    if line.is_empty() {
-                        break;
-                    }
-                    let lower = line.to_ascii_lowercase();
-                    if let Some(value) = lower.strip_prefix("content-length:") {
-                        length = value.trim().parse().unwrap_or(0);
-                    }
-                    if lower.starts_with("authorization:") {
-                        authorized = line.ends_with(&format!("APPCODE {GOOD_CODE}"));
-                    }
-                }
-                let mut body = vec![0; length];
-                let _ = reader.read_exact(&mut body);
-                let response = if authorized {
-                    let json = r#"{"code":"1","msg":"检测人流量为: 7人","number":"7"}"#;
-                    format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=UTF-8\r\n\
-                         X-Ca-Request-Id: 5E1F2A3B-TEST\r\nContent-Length: {}\r\n\
-                         Connection: close\r\n\r\n{json}",
-                        json.len()
-                    )
-                } else {
-                    "HTTP/1.1 401 Unauthorized\r\nX-Ca-Request-Id: 5E1F2A3B-DENY\r\n\
-                     X-Ca-Error-Message: Invalid AppCode `not exists`\r\nContent-Length: 0\r\n\
-                     Connection: close\r\n\r\n"
-                        .to_owned()
-                };
-                let _ = stream.write_all(response.as_bytes());
-            });
-        }
-    });
-    format!("http://{address}/visitorsFlow")
+/// The local fake of the service, with the good AppCode registered (the wrong one is not).
+fn start_fake() -> (FakeApi, String) {
+    let fake = FakeApi::start();
+    fake.add_appcode(GOOD_CODE, Account::unlimited());
+    let endpoint = fake.endpoint();
+    (fake, endpoint)
+}
+
+fn expected_people() -> String {
+    expected_count(&std::fs::read(corpus_photo()).expect("read photo")).to_string()
 }
 
 #[derive(Debug)]
@@ -139,21 +98,55 @@ fn drop_file(harness: &mut Harness<'static, HeadcountApp>, path: PathBuf) {
 
 #[test]
 fn a_dropped_photo_shows_its_count_and_request_id() {
-    let endpoint = start_stub();
+    let (fake, endpoint) = start_fake();
     let mut harness = app(keyring_with(Some(GOOD_CODE)), &endpoint, Lang::En);
     drop_file(&mut harness, corpus_photo());
 
+    let people = expected_people();
     step_until(&mut harness, "the count", |h| {
-        h.query_by_label("7").is_some()
+        h.query_by_label(&people).is_some()
     });
-    assert!(harness.query_by_label("检测人流量为: 7人").is_some());
-    assert!(harness.query_by_label("5E1F2A3B-TEST").is_some());
+    assert!(
+        harness
+            .query_by_label(&format!("检测人流量为: {people}人"))
+            .is_some()
+    );
+    let request_id = fake.last_request_id().expect("the fake answered");
+    assert!(harness.query_by_label(&request_id).is_some());
     assert!(harness.query_by_label("Copy").is_some());
+    assert_eq!(fake.calls(), 1);
+}
+
+#[test]
+fn in_chinese_a_dropped_photo_shows_its_count() {
+    let (_fake, endpoint) = start_fake();
+    let mut harness = app(keyring_with(Some(GOOD_CODE)), &endpoint, Lang::Zh);
+    drop_file(&mut harness, corpus_photo());
+
+    let people = expected_people();
+    step_until(&mut harness, "the count", |h| {
+        h.query_by_label(&format!("检测人流量为: {people}人"))
+            .is_some()
+    });
+    assert!(harness.query_by_label("复制").is_some());
+}
+
+#[test]
+fn an_exhausted_quota_is_said_plainly() {
+    let (fake, endpoint) = start_fake();
+    fake.add_appcode(GOOD_CODE, Account::with_quota(0));
+    let mut harness = app(keyring_with(Some(GOOD_CODE)), &endpoint, Lang::En);
+    drop_file(&mut harness, corpus_photo());
+
+    step_until(&mut harness, "the quota message", |h| {
+        h.query_by_label_contains("quota exhausted").is_some()
+    });
+    assert_eq!(fake.calls(), 1, "a used-up quota is not retried");
 }
 
 #[test]
 fn without_an_appcode_the_error_offers_to_open_settings() {
-    let endpoint = start_stub();
+    let (_fake, endpoint) = start_fake();
     let mut harness = app(keyring_with(None), &endpoint, Lang::En);
     drop_file(&mut harness, corpus_photo());
 
@@ -168,7 +161,7 @@ fn without_an_appcode_the_error_offers_to_open_settings() {
 
 #[test]
 fn a_wrong_appcode_says_so() {
-    let endpoint = start_stub();
+    let (_fake, endpoint) = start_fake();
     let mut harness = app(keyring_with(Some(WRONG_CODE)), &endpoint, Lang::En);
     drop_file(&mut harness, corpus_photo());
 
@@ -180,7 +173,7 @@ fn a_wrong_appcode_says_so() {
 
 #[test]
 fn saving_an_appcode_stores_it_in_the_keyring_and_never_shows_it() {
-    let endpoint = start_stub();
+    let (_fake, endpoint) = start_fake();
     let keyring = keyring_with(None);
     let mut harness = app(keyring.clone(), &endpoint, Lang::En);
     harness.run_steps(2);
@@ -217,7 +210,7 @@ fn saving_an_appcode_stores_it_in_the_keyring_and_never_shows_it() {
 
 #[test]
 fn switching_to_chinese_renders_chinese_labels() {
-    let endpoint = start_stub();
+    let (_fake, endpoint) = start_fake();
     let mut harness = app(keyring_with(None), &endpoint, Lang::En);
     harness.run_steps(2);
     harness.get_by_label("Settings").click();
