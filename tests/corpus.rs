@@ -41,7 +41,9 @@ impl Entry {
     fn is_heif_family(&self) -> bool {
         let lower = self.path.to_ascii_lowercase();
         matches!(self.detected.as_str(), "HEIC" | "AVIF")
-            || [".heic", ".heif", ".avif"].iter().any(|ext| lower.ends_with(ext))
+            || [".heic", ".heif", ".avif"]
+                .iter()
+                .any(|ext| lower.ends_with(ext))
     }
 
     fn is_convertible_other(&self) -> bool {
@@ -64,7 +66,11 @@ fn read_manifest() -> Vec<Entry> {
                 width: col(4).parse().ok(),
                 height: col(5).parse().ok(),
                 expected: col(6).to_owned(),
-                flags: col(7).split(',').filter(|f| !f.is_empty()).map(str::to_owned).collect(),
+                flags: col(7)
+                    .split(',')
+                    .filter(|f| !f.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
             }
         })
         .collect()
@@ -99,7 +105,10 @@ fn upload_problems(entry: &Entry, upload: &Upload) -> Vec<String> {
         problems.push(format!("bytes are {format:?}, labelled {}", upload.format));
     }
     if upload.base64_len() >= MAX_BASE64_LEN {
-        problems.push(format!("base64 length {} is over the limit", upload.base64_len()));
+        problems.push(format!(
+            "base64 length {} is over the limit",
+            upload.base64_len()
+        ));
     }
     let image = match image::load_from_memory(&upload.bytes) {
         Ok(image) => image,
@@ -121,7 +130,9 @@ fn upload_problems(entry: &Entry, upload: &Upload) -> Vec<String> {
         let (w, h) = if orientation >= 5 { (h, w) } else { (w, h) };
         let exact = w.max(h) <= MAX_SIDE;
         if (exact && (width, height) != (w, h)) || (w > h) != (width > height) {
-            problems.push(format!("orientation {orientation}: got {width}×{height}, want {w}×{h}"));
+            problems.push(format!(
+                "orientation {orientation}: got {width}×{height}, want {w}×{h}"
+            ));
         }
     }
     problems
@@ -153,7 +164,10 @@ fn expectation_problems(entry: &Entry, result: &Result<Upload, PrepareError>) ->
     } else if entry.expected == "ok" {
         want(result.is_ok(), "an upload");
     } else if entry.expected == "other" && entry.is_heif_family() {
-        want(matches!(result, Err(PrepareError::Unsupported { .. })), "Unsupported");
+        want(
+            matches!(result, Err(PrepareError::Unsupported { .. })),
+            "Unsupported",
+        );
     } else if entry.expected == "other" && entry.is_convertible_other() {
         // Converted whenever the `image` crate itself can decode the file.
         if image_decodes(entry) {
@@ -210,7 +224,10 @@ fn every_corpus_file_becomes_a_valid_upload_or_a_clear_error() {
                 Ok(upload) => format!("{upload:?}"),
                 Err(err) => err.to_string(),
             };
-            println!("{:<13} {:<16} {:>7.0?} {} — {detail}", entry.expected, outcome, elapsed, entry.path);
+            println!(
+                "{:<13} {:<16} {:>7.0?} {} — {detail}",
+                entry.expected, outcome, elapsed, entry.path
+            );
         }
     }
 
@@ -220,5 +237,10 @@ fn every_corpus_file_becomes_a_valid_upload_or_a_clear_error() {
     }
     println!("slowest: {:?} for {}", slowest.0, slowest.1);
 
-    assert!(failures.is_empty(), "{} problems:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} problems:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

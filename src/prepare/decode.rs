@@ -68,12 +68,18 @@ fn guarded<T>(
     f: impl FnOnce() -> Result<T, PrepareError>,
 ) -> Result<T, PrepareError> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| {
-        Err(corrupt(format, "the decoder failed on this data".to_owned()))
+        Err(corrupt(
+            format,
+            "the decoder failed on this data".to_owned(),
+        ))
     })
 }
 
 fn corrupt(format: SourceFormat, reason: String) -> PrepareError {
-    PrepareError::Corrupt { format: format.name().to_owned(), reason }
+    PrepareError::Corrupt {
+        format: format.name().to_owned(),
+        reason,
+    }
 }
 
 /// Turn a decoder error into the user-facing error, with a short reason.
@@ -85,7 +91,10 @@ fn decode_error(format: SourceFormat, header: Option<&Header>, err: ImageError) 
                 width: h.width,
                 height: h.height,
             },
-            None => corrupt(format, "the header declares a size beyond any real image".to_owned()),
+            None => corrupt(
+                format,
+                "the header declares a size beyond any real image".to_owned(),
+            ),
         },
         ImageError::Unsupported(e) => corrupt(format, format!("uses an unsupported feature ({e})")),
         ImageError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
@@ -110,7 +119,9 @@ fn open_decoder(
     bytes: &[u8],
 ) -> Result<Box<dyn ImageDecoder + '_>, PrepareError> {
     let Some(image_format) = format.image_format() else {
-        return Err(PrepareError::Unsupported { format: format.name().to_owned() });
+        return Err(PrepareError::Unsupported {
+            format: format.name().to_owned(),
+        });
     };
     let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format);
     reader.limits(limits());
@@ -124,7 +135,12 @@ fn read_header(format: SourceFormat, decoder: &mut dyn ImageDecoder) -> Header {
     let (width, height) = decoder.dimensions();
     // Broken EXIF must not make a good photo unusable: it is then shown as stored.
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-    Header { format, width, height, orientation }
+    Header {
+        format,
+        width,
+        height,
+        orientation,
+    }
 }
 
 /// Read dimensions and orientation from the header only.
@@ -201,7 +217,11 @@ pub(crate) mod tests {
         for &byte in data {
             crc ^= u32::from(byte);
             for _ in 0..8 {
-                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
             }
         }
         !crc
@@ -211,14 +231,20 @@ pub(crate) mod tests {
     fn probe_refuses_a_65536_square_png_without_decoding() {
         let started = std::time::Instant::now();
         let err = probe(SourceFormat::Png, &png_header(65_536, 65_536)).unwrap_err();
-        assert!(matches!(err, PrepareError::TooLargeToDecode { .. }), "{err:?}");
+        assert!(
+            matches!(err, PrepareError::TooLargeToDecode { .. }),
+            "{err:?}"
+        );
         assert!(started.elapsed().as_secs() < 1);
     }
 
     #[test]
     fn decode_refuses_beyond_the_pixel_budget_before_allocating() {
         let err = decode(SourceFormat::Png, &png_header(20_000, 14_000), |_| Ok(())).unwrap_err();
-        assert!(matches!(err, PrepareError::TooLargeToDecode { .. }), "{err:?}");
+        assert!(
+            matches!(err, PrepareError::TooLargeToDecode { .. }),
+            "{err:?}"
+        );
     }
 
     #[test]

@@ -25,7 +25,9 @@ pub enum Resample {
 impl Resample {
     fn algorithm(self) -> ResizeAlg {
         match self {
-            Self::Quality => ResizeAlg::Convolution(FilterType::Lanczos3),
+            // Catmull-Rom keeps edges crisp like Lanczos with less ringing, at about
+            // two thirds of its cost.
+            Self::Quality => ResizeAlg::Convolution(FilterType::CatmullRom),
             // Nearest-neighbour to twice the target, then a bilinear pass: near the speed
             // of plain sampling without its shimmering on fine patterns.
             Self::Fast => ResizeAlg::SuperSampling(FilterType::Bilinear, 2),
@@ -112,8 +114,16 @@ pub fn encode_to_fit(mut rgb: RgbImage) -> Result<RgbJpeg, PrepareError> {
     for _ in 0..MAX_SHRINK_ROUNDS {
         let bytes = encode_jpeg(&rgb, QUALITIES[step])?;
         if base64_fits(bytes.len()) {
-            tracing::debug!(quality = QUALITIES[step], len = bytes.len(), "encoded JPEG upload");
-            return Ok(RgbJpeg { bytes, width: rgb.width(), height: rgb.height() });
+            tracing::debug!(
+                quality = QUALITIES[step],
+                len = bytes.len(),
+                "encoded JPEG upload"
+            );
+            return Ok(RgbJpeg {
+                bytes,
+                width: rgb.width(),
+                height: rgb.height(),
+            });
         }
 
         let predicted = |i: usize| bytes.len() as f64 * RELATIVE_SIZE[i] / RELATIVE_SIZE[step];
@@ -136,7 +146,12 @@ fn shrink_for(rgb: RgbImage, encoded_len: usize) -> Result<RgbImage, PrepareErro
         return Err(PrepareError::CannotShrink);
     }
     tracing::debug!(width, height, "JPEG too large at every quality; shrinking");
-    let resized = resize(DynamicImage::ImageRgb8(rgb), width, height, Resample::Quality)?;
+    let resized = resize(
+        DynamicImage::ImageRgb8(rgb),
+        width,
+        height,
+        Resample::Quality,
+    )?;
     Ok(resized.into_rgb8())
 }
 

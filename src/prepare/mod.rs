@@ -117,7 +117,9 @@ impl Upload {
 pub enum PrepareError {
     #[error("the file is empty")]
     Empty,
-    #[error("the image is {width}×{height} px; the service needs at least {MIN_SIDE} px on each side")]
+    #[error(
+        "the image is {width}×{height} px; the service needs at least {MIN_SIDE} px on each side"
+    )]
     TooSmall { width: u32, height: u32 },
     #[error("{format} images are not supported; use JPEG, PNG, BMP, WebP, GIF or TIFF")]
     Unsupported { format: String },
@@ -126,7 +128,11 @@ pub enum PrepareError {
     #[error("the {format} data is damaged or cannot be decoded: {reason}")]
     Corrupt { format: String, reason: String },
     #[error("the {format} image is {width}×{height} px, too large to decode safely")]
-    TooLargeToDecode { format: String, width: u32, height: u32 },
+    TooLargeToDecode {
+        format: String,
+        width: u32,
+        height: u32,
+    },
     #[error(
         "the image is {width}×{height} px, too long and thin: scaled to {MAX_SIDE} px on its \
          long side, its short side would be under {MIN_SIDE} px; crop it first"
@@ -139,7 +145,6 @@ pub enum PrepareError {
     Internal(String),
 }
 
-
 /// Prepare `bytes` for upload. Sniffs the format from the content, never from a name.
 ///
 /// A JPEG, PNG or BMP already inside every limit, upright and in a form any reader
@@ -151,7 +156,10 @@ pub fn prepare(bytes: &[u8]) -> Result<Upload, PrepareError> {
     check_sides(&header)?;
     if format == SourceFormat::Jpeg && !sniff::jpeg_is_complete(bytes) {
         let reason = "the file is cut short (no end-of-image marker)".to_owned();
-        return Err(PrepareError::Corrupt { format: format.name().to_owned(), reason });
+        return Err(PrepareError::Corrupt {
+            format: format.name().to_owned(),
+            reason,
+        });
     }
 
     if is_sendable_as_is(bytes, &header) {
@@ -189,7 +197,9 @@ fn recognise(bytes: &[u8]) -> Result<SourceFormat, PrepareError> {
     }
     let format = sniff(bytes).ok_or(PrepareError::NotAnImage)?;
     if format.image_format().is_none() {
-        return Err(PrepareError::Unsupported { format: format.name().to_owned() });
+        return Err(PrepareError::Unsupported {
+            format: format.name().to_owned(),
+        });
     }
     Ok(format)
 }

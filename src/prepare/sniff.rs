@@ -215,10 +215,15 @@ pub fn png_bit_depth(bytes: &[u8]) -> Option<u8> {
 }
 
 /// Whether a BMP uses only the common layout every BMP reader handles: a Windows
-/// (not OS/2) header, uncompressed or bit-field pixels, and a usual bit depth. RLE,
-/// embedded JPEG/PNG and 64-bit BMPs are valid but often misread, so they get re-encoded.
+/// (not OS/2) header, uncompressed or bit-field pixels, a usual bit depth, and sizes that
+/// agree with the file. RLE, embedded JPEG/PNG, 64-bit BMPs and inconsistent headers are
+/// often misread by other decoders, so they are re-encoded from what we could decode.
 pub fn bmp_is_plain(bytes: &[u8]) -> bool {
-    let u16_at = |at: usize| bytes.get(at..at + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+    let u16_at = |at: usize| {
+        bytes
+            .get(at..at + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+    };
     let u32_at = |at: usize| {
         bytes
             .get(at..at + 4)
@@ -229,7 +234,12 @@ pub fn bmp_is_plain(bytes: &[u8]) -> bool {
         return false;
     };
 
-    matches!(header_len, 40 | 108 | 124)
+    let consistent = u32_at(2).is_some_and(|file_len| file_len as usize == bytes.len())
+        && u32_at(10).is_some_and(|offset| (offset as usize) < bytes.len())
+        && u32_at(34).is_some_and(|image_len| image_len as usize <= bytes.len());
+
+    consistent
+        && matches!(header_len, 40 | 108 | 124)
         && match compression {
             0 => matches!(bits, 1 | 4 | 8 | 16 | 24 | 32),
             3 => matches!(bits, 16 | 32),
@@ -244,9 +254,18 @@ mod tests {
 
     #[test]
     fn sniff_recognises_common_formats_by_magic() {
-        assert_eq!(sniff(b"\xFF\xD8\xFF\xE0\0\x10JFIF"), Some(SourceFormat::Jpeg));
-        assert_eq!(sniff(b"\x89PNG\r\n\x1A\n\0\0\0\x0DIHDR"), Some(SourceFormat::Png));
-        assert_eq!(sniff(&[b"BM".as_slice(), &[0; 30]].concat()), Some(SourceFormat::Bmp));
+        assert_eq!(
+            sniff(b"\xFF\xD8\xFF\xE0\0\x10JFIF"),
+            Some(SourceFormat::Jpeg)
+        );
+        assert_eq!(
+            sniff(b"\x89PNG\r\n\x1A\n\0\0\0\x0DIHDR"),
+            Some(SourceFormat::Png)
+        );
+        assert_eq!(
+            sniff(&[b"BM".as_slice(), &[0; 30]].concat()),
+            Some(SourceFormat::Bmp)
+        );
         assert_eq!(sniff(b"GIF89a\x10\0\x10\0"), Some(SourceFormat::Gif));
         assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(SourceFormat::WebP));
         assert_eq!(sniff(b"II*\0\x08\0\0\0"), Some(SourceFormat::Tiff));
@@ -279,10 +298,25 @@ mod tests {
         let jpeg = b"\xFF\xD8\xFF\xE0\0\x04ab\xFF\xC3\0\x0B\x08\0\x10\0\x10\x01";
         assert_eq!(
             jpeg_frame(jpeg),
-            Some(JpegFrame { marker: 0xC3, components: 1 })
+            Some(JpegFrame {
+                marker: 0xC3,
+                components: 1
+            })
         );
-        assert!(!JpegFrame { marker: 0xC3, components: 1 }.is_widely_supported());
-        assert!(JpegFrame { marker: 0xC2, components: 3 }.is_widely_supported());
+        assert!(
+            !JpegFrame {
+                marker: 0xC3,
+                components: 1
+            }
+            .is_widely_supported()
+        );
+        assert!(
+            JpegFrame {
+                marker: 0xC2,
+                components: 3
+            }
+            .is_widely_supported()
+        );
         assert_eq!(jpeg_frame(b"\xFF\xD8\xFF\xDA\0\x02"), None);
         assert_eq!(jpeg_frame(b"\xFF\xD8\xFF\xE0\xFF\xFF"), None);
     }

@@ -10,7 +10,11 @@ use super::*;
 /// An image whose left half is red and right half blue, to tell orientations apart.
 fn halves(width: u32, height: u32) -> RgbImage {
     RgbImage::from_fn(width, height, |x, _| {
-        if x < width / 2 { Rgb([255, 0, 0]) } else { Rgb([0, 0, 255]) }
+        if x < width / 2 {
+            Rgb([255, 0, 0])
+        } else {
+            Rgb([0, 0, 255])
+        }
     })
 }
 
@@ -44,7 +48,10 @@ fn decoded(upload: &Upload) -> DynamicImage {
 
 fn assert_within_limits(upload: &Upload) {
     let image = decoded(upload);
-    assert_eq!((image.width(), image.height()), (upload.width, upload.height));
+    assert_eq!(
+        (image.width(), image.height()),
+        (upload.width, upload.height)
+    );
     assert!(image.width().max(image.height()) <= MAX_SIDE, "{upload:?}");
     assert!(image.width().min(image.height()) >= MIN_SIDE, "{upload:?}");
     assert!(upload.base64_len() < MAX_BASE64_LEN, "{upload:?}");
@@ -127,9 +134,18 @@ fn sixteen_bit_png_is_reencoded() {
 #[test]
 fn tiny_empty_and_unknown_inputs_get_specific_errors() {
     let tiny = encode(&halves(14, 200), ImageFormat::Png);
-    assert_eq!(prepare(&tiny).unwrap_err(), PrepareError::TooSmall { width: 14, height: 200 });
+    assert_eq!(
+        prepare(&tiny).unwrap_err(),
+        PrepareError::TooSmall {
+            width: 14,
+            height: 200
+        }
+    );
     assert_eq!(prepare(b"").unwrap_err(), PrepareError::Empty);
-    assert_eq!(prepare(b"just some text").unwrap_err(), PrepareError::NotAnImage);
+    assert_eq!(
+        prepare(b"just some text").unwrap_err(),
+        PrepareError::NotAnImage
+    );
     assert_eq!(preview(b"", 100).unwrap_err(), PrepareError::Empty);
 }
 
@@ -137,14 +153,25 @@ fn tiny_empty_and_unknown_inputs_get_specific_errors() {
 fn too_long_and_thin_images_are_refused() {
     let strip = encode(&halves(9000, 15), ImageFormat::Png);
     let err = prepare(&strip).unwrap_err();
-    assert_eq!(err, PrepareError::ExtremeAspect { width: 9000, height: 15 });
+    assert_eq!(
+        err,
+        PrepareError::ExtremeAspect {
+            width: 9000,
+            height: 15
+        }
+    );
 }
 
 #[test]
 fn heic_is_named_and_refused() {
     let heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic";
     let err = prepare(heic).unwrap_err();
-    assert_eq!(err, PrepareError::Unsupported { format: "HEIC".to_owned() });
+    assert_eq!(
+        err,
+        PrepareError::Unsupported {
+            format: "HEIC".to_owned()
+        }
+    );
     assert!(err.to_string().starts_with("HEIC images are not supported"));
 }
 
@@ -160,7 +187,10 @@ fn truncated_png_is_reported_as_damaged() {
 fn png_header_claiming_65536_square_is_refused_quickly() {
     let started = Instant::now();
     let err = prepare(&decode::tests::png_header(65_536, 65_536)).unwrap_err();
-    assert!(matches!(err, PrepareError::TooLargeToDecode { .. }), "{err:?}");
+    assert!(
+        matches!(err, PrepareError::TooLargeToDecode { .. }),
+        "{err:?}"
+    );
     assert!(preview(&decode::tests::png_header(65_536, 65_536), 512).is_err());
     assert!(started.elapsed() < Duration::from_secs(1));
 }
