@@ -25,7 +25,9 @@ pub enum Resample {
 impl Resample {
     fn algorithm(self) -> ResizeAlg {
         match self {
-            Self::Quality => ResizeAlg::Convolution(FilterType::Lanczos3),
+            // Catmull-Rom keeps edges crisp like Lanczos with less ringing, at about
+            // two thirds of its cost.
+            Self::Quality => ResizeAlg::Convolution(FilterType::CatmullRom),
             // Nearest-neighbour to twice the target, then a bilinear pass: near the speed
             // of plain sampling without its shimmering on fine patterns.
             Self::Fast => ResizeAlg::SuperSampling(FilterType::Bilinear, 2),

@@ -215,8 +215,9 @@ pub fn png_bit_depth(bytes: &[u8]) -> Option<u8> {
 }
 
 /// Whether a BMP uses only the common layout every BMP reader handles: a Windows
-/// (not OS/2) header, uncompressed or bit-field pixels, and a usual bit depth. RLE,
-/// embedded JPEG/PNG and 64-bit BMPs are valid but often misread, so they get re-encoded.
+/// (not OS/2) header, uncompressed or bit-field pixels, a usual bit depth, and sizes that
+/// agree with the file. RLE, embedded JPEG/PNG, 64-bit BMPs and inconsistent headers are
+/// often misread by other decoders, so they are re-encoded from what we could decode.
 pub fn bmp_is_plain(bytes: &[u8]) -> bool {
     let u16_at = |at: usize| {
         bytes
@@ -233,7 +234,12 @@ pub fn bmp_is_plain(bytes: &[u8]) -> bool {
         return false;
     };
 
-    matches!(header_len, 40 | 108 | 124)
+    let consistent = u32_at(2).is_some_and(|file_len| file_len as usize == bytes.len())
+        && u32_at(10).is_some_and(|offset| (offset as usize) < bytes.len())
+        && u32_at(34).is_some_and(|image_len| image_len as usize <= bytes.len());
+
+    consistent
+        && matches!(header_len, 40 | 108 | 124)
         && match compression {
             0 => matches!(bits, 1 | 4 | 8 | 16 | 24 | 32),
             3 => matches!(bits, 16 | 32),
