@@ -145,10 +145,14 @@ impl JpegFrame {
     }
 }
 
-/// Walk the JPEG marker segments up to the first start-of-frame.
+/// Walk the JPEG marker segments up to the first start-of-frame. Strict: junk between
+/// segments, which lenient decoders skip, makes this fail, so such files get re-encoded.
 pub fn jpeg_frame(bytes: &[u8]) -> Option<JpegFrame> {
     let mut pos = 2;
     loop {
+        if *bytes.get(pos)? != 0xFF {
+            return None;
+        }
         let (marker, after) = next_segment(bytes, pos)?;
         match marker {
             // A scan before any frame header: the file is broken.
@@ -319,6 +323,10 @@ mod tests {
         );
         assert_eq!(jpeg_frame(b"\xFF\xD8\xFF\xDA\0\x02"), None);
         assert_eq!(jpeg_frame(b"\xFF\xD8\xFF\xE0\xFF\xFF"), None);
+        assert_eq!(
+            jpeg_frame(b"\xFF\xD8junk\xFF\xC0\0\x0B\x08\0\x10\0\x10\x03"),
+            None
+        );
     }
 
     #[test]
