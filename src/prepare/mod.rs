@@ -196,6 +196,15 @@ fn recognise(bytes: &[u8]) -> Result<SourceFormat, PrepareError> {
         return Err(PrepareError::Empty);
     }
     let format = sniff(bytes).ok_or(PrepareError::NotAnImage)?;
+    let jpeg_coding = match format {
+        SourceFormat::Jpeg => sniff::jpeg_frame(bytes).and_then(|f| f.unsupported_coding()),
+        _ => None,
+    };
+    if let Some(coding) = jpeg_coding {
+        return Err(PrepareError::Unsupported {
+            format: coding.to_owned(),
+        });
+    }
     if format.image_format().is_none() {
         return Err(PrepareError::Unsupported {
             format: format.name().to_owned(),
