@@ -100,6 +100,11 @@ fn decode_error(format: SourceFormat, header: Option<&Header>, err: ImageError) 
         ImageError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
             corrupt(format, "the file is cut short".to_owned())
         }
+        // The inner error says what is wrong without the "Format error decoding X:" prefix.
+        ImageError::Decoding(e) => match std::error::Error::source(&e) {
+            Some(inner) => corrupt(format, short_reason(&inner.to_string())),
+            None => corrupt(format, short_reason(&e.to_string())),
+        },
         other => corrupt(format, short_reason(&other.to_string())),
     }
 }

@@ -3,8 +3,12 @@
 //! The API accepts JPEG, PNG and BMP, under 4 MB, with sides between 15 and 4000 px.
 //! Whether "4 MB" means the file or its base64 text is undocumented, so the base64 text
 //! is kept under 4 MB. A file already inside every limit and upright is sent byte for
-//! byte; anything else is decoded (with memory limits), oriented, downscaled and
-//! re-encoded as JPEG.
+//! byte (once a decode has shown its data is whole); anything else is decoded (with
+//! memory limits), oriented, downscaled and re-encoded as JPEG. The same decoding feeds
+//! the on-screen preview and the history thumbnail.
+//!
+//! Files: `sniff` recognises formats by content, `decode` reads headers and pixels within
+//! limits, `encode` resizes and encodes until the upload fits.
 
 mod decode;
 mod encode;
@@ -162,13 +166,13 @@ pub fn prepare(bytes: &[u8]) -> Result<Upload, PrepareError> {
         });
     }
 
-    if is_sendable_as_is(bytes, &header) {
+    if let Some(wire_format) = sendable_as_is(bytes, &header) {
         // The header looked fine, but the pixel data may still be cut short or damaged.
         // Decoding it costs a fraction of a second off the UI thread; sending it blind
         // costs a billed call that comes back as "image could not be loaded", after a
         // network round trip, and a less helpful message. So check before sending.
         decode::decode(format, bytes, |_| Ok(()))?;
-        return Ok(as_is(bytes, &header));
+        return Ok(as_is(bytes, &header, wire_format));
     }
     reencode(format, bytes)
 }
@@ -196,6 +200,15 @@ fn recognise(bytes: &[u8]) -> Result<SourceFormat, PrepareError> {
         return Err(PrepareError::Empty);
     }
     let format = sniff(bytes).ok_or(PrepareError::NotAnImage)?;
+    let jpeg_coding = match format {
+        SourceFormat::Jpeg => sniff::jpeg_frame(bytes).and_then(|f| f.unsupported_coding()),
+        _ => None,
+    };
+    if let Some(coding) = jpeg_coding {
+        return Err(PrepareError::Unsupported {
+            format: coding.to_owned(),
+        });
+    }
     if format.image_format().is_none() {
         return Err(PrepareError::Unsupported {
             format: format.name().to_owned(),
@@ -217,8 +230,9 @@ fn check_sides(header: &decode::Header) -> Result<(), PrepareError> {
     Ok(())
 }
 
-/// Whether the original bytes meet every limit and need no change to look right.
-fn is_sendable_as_is(bytes: &[u8], header: &decode::Header) -> bool {
+/// The wire format of the original bytes, if they meet every limit and need no change
+/// to look right.
+fn sendable_as_is(bytes: &[u8], header: &decode::Header) -> Option<UploadFormat> {
     let widely_readable = match header.format {
         SourceFormat::Jpeg => sniff::jpeg_frame(bytes).is_some_and(|f| f.is_widely_supported()),
         // 16-bit PNGs are valid, but some readers choke on them and they are needlessly big.
@@ -226,19 +240,15 @@ fn is_sendable_as_is(bytes: &[u8], header: &decode::Header) -> bool {
         SourceFormat::Bmp => sniff::bmp_is_plain(bytes),
         _ => false,
     };
-    widely_readable
+    let fits = widely_readable
         && header.orientation == Orientation::NoTransforms
         && header.width.max(header.height) <= MAX_SIDE
         && header.width.min(header.height) >= MIN_SIDE
-        && base64_fits(bytes.len())
+        && base64_fits(bytes.len());
+    fits.then(|| header.format.upload_format()).flatten()
 }
 
-fn as_is(bytes: &[u8], header: &decode::Header) -> Upload {
-    let format = match header.format.upload_format() {
-        Some(format) => format,
-        // Unreachable: `is_sendable_as_is` only accepts the wire formats.
-        None => UploadFormat::Jpeg,
-    };
+fn as_is(bytes: &[u8], header: &decode::Header, format: UploadFormat) -> Upload {
     tracing::debug!(%format, len = bytes.len(), "sending the original bytes");
     Upload {
         bytes: bytes.to_vec(),

@@ -143,12 +143,26 @@ impl JpegFrame {
     pub fn is_widely_supported(self) -> bool {
         matches!(self.marker, 0xC0..=0xC2) && matches!(self.components, 1 | 3)
     }
+
+    /// A name for the JPEG codings our decoder cannot read, so the refusal says what the
+    /// file is instead of blaming damage.
+    pub fn unsupported_coding(self) -> Option<&'static str> {
+        match self.marker {
+            0xC3 | 0xC7 => Some("Lossless JPEG"),
+            0xC9..=0xCB | 0xCD..=0xCF => Some("Arithmetic-coded JPEG"),
+            _ => None,
+        }
+    }
 }
 
-/// Walk the JPEG marker segments up to the first start-of-frame.
+/// Walk the JPEG marker segments up to the first start-of-frame. Strict: junk between
+/// segments, which lenient decoders skip, makes this fail, so such files get re-encoded.
 pub fn jpeg_frame(bytes: &[u8]) -> Option<JpegFrame> {
     let mut pos = 2;
     loop {
+        if *bytes.get(pos)? != 0xFF {
+            return None;
+        }
         let (marker, after) = next_segment(bytes, pos)?;
         match marker {
             // A scan before any frame header: the file is broken.
@@ -295,30 +309,26 @@ mod tests {
 
     #[test]
     fn jpeg_frame_finds_the_start_of_frame_after_other_segments() {
+        let lossless = JpegFrame {
+            marker: 0xC3,
+            components: 1,
+        };
+        let progressive = JpegFrame {
+            marker: 0xC2,
+            components: 3,
+        };
         let jpeg = b"\xFF\xD8\xFF\xE0\0\x04ab\xFF\xC3\0\x0B\x08\0\x10\0\x10\x01";
-        assert_eq!(
-            jpeg_frame(jpeg),
-            Some(JpegFrame {
-                marker: 0xC3,
-                components: 1
-            })
-        );
-        assert!(
-            !JpegFrame {
-                marker: 0xC3,
-                components: 1
-            }
-            .is_widely_supported()
-        );
-        assert!(
-            JpegFrame {
-                marker: 0xC2,
-                components: 3
-            }
-            .is_widely_supported()
-        );
+        assert_eq!(jpeg_frame(jpeg), Some(lossless));
+
+        assert!(!lossless.is_widely_supported());
+        assert_eq!(lossless.unsupported_coding(), Some("Lossless JPEG"));
+        assert!(progressive.is_widely_supported());
+        assert_eq!(progressive.unsupported_coding(), None);
+
         assert_eq!(jpeg_frame(b"\xFF\xD8\xFF\xDA\0\x02"), None);
         assert_eq!(jpeg_frame(b"\xFF\xD8\xFF\xE0\xFF\xFF"), None);
+        let junk_before_frame = b"\xFF\xD8junk\xFF\xC0\0\x0B\x08\0\x10\0\x10\x03";
+        assert_eq!(jpeg_frame(junk_before_frame), None);
     }
 
     #[test]
