@@ -63,7 +63,7 @@ pub fn error_text_for(lang: Lang, name: Option<&str>, error: &JobError) -> Strin
     };
     let name = name.unwrap_or(fallback_name);
     let key = format!("error.{}", error.kind());
-    let text = match error {
+    let text: std::borrow::Cow<'_, str> = match error {
         JobError::Read(detail) => t!(&key, locale = locale, name = name, detail = detail),
         JobError::FileTooLarge(bytes) => {
             t!(
@@ -95,6 +95,10 @@ pub fn error_text_for(lang: Lang, name: Option<&str>, error: &JobError) -> Strin
             t!(&key, locale = locale, reason = api_error_text(lang, reason))
         }
     };
+    // Chinese templates put a space after a (Latin) file name; none belongs after 该文件.
+    if lang == Lang::Zh && name == fallback_name {
+        return text.replacen("该文件 ", "该文件", 1);
+    }
     text.into_owned()
 }
 

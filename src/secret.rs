@@ -101,12 +101,16 @@ pub enum Source {
 /// Why the keyring could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretError {
-    /// No keyring service is reachable (e.g. no D-Bus session or Secret Service).
-    #[error("no OS keyring is available ({0}); set the {APPCODE_ENV} environment variable instead")]
+    /// No keyring service is reachable (e.g. no D-Bus session or Secret Service). The
+    /// platform's detail is kept for logs; people get the plain sentence.
+    #[error("no OS keyring is reachable on this desktop")]
     Unavailable(String),
     /// The keyring exists but is locked or refused access.
-    #[error("the OS keyring refused access ({0}); unlock it, or set {APPCODE_ENV}")]
+    #[error("the OS keyring is locked or refused access")]
     Locked(String),
+    /// `HEADCOUNT_APPCODE` is set to something that is not an AppCode.
+    #[error("{APPCODE_ENV} is set but is not a valid AppCode: {0}")]
+    InvalidEnv(String),
     /// The stored entry is not a valid AppCode (edited by another tool?).
     #[error("the stored AppCode is not valid ({0}); store it again")]
     Invalid(String),
@@ -147,22 +151,32 @@ impl Keyring {
     /// Manager on Windows.
     pub fn native() -> Result<Self, SecretError> {
         if let Err(err) = keyring::Entry::store_status() {
+            tracing::debug!(reason = %err, "no OS keyring");
             return Err(SecretError::Unavailable(err.to_string()));
         }
         let store = keyring_core::get_default_store()
             .ok_or_else(|| SecretError::Unavailable("no default credential store".to_owned()))?;
-        Ok(Self::with_store(store))
+        let description = if cfg!(target_os = "macos") {
+            "the macOS Keychain"
+        } else if cfg!(windows) {
+            "the Windows Credential Manager"
+        } else {
+            "the Secret Service keyring (GNOME Keyring / KWallet)"
+        };
+        Ok(Self::with_store(store, description))
     }
 
     /// An in-memory store, for tests and for running without any keyring.
     pub fn mock() -> Self {
         let store = keyring_core::mock::Store::new().expect("the mock store always builds");
-        Self::with_store(store)
+        Self::with_store(store, "an in-memory store")
     }
 
-    fn with_store(store: Arc<CredentialStore>) -> Self {
-        let description = format!("{} ({})", store.vendor(), store.id());
-        Self { store, description }
+    fn with_store(store: Arc<CredentialStore>, description: &str) -> Self {
+        Self {
+            store,
+            description: description.to_owned(),
+        }
     }
 
     /// A human description of the store, for "where is my AppCode kept".
@@ -214,7 +228,7 @@ pub fn resolve(keyring: Option<&Keyring>) -> Result<Option<(AppCode, Source)>, S
         if !value.trim().is_empty() {
             return AppCode::parse(&value)
                 .map(|code| Some((code, Source::Environment)))
-                .map_err(|err| SecretError::Invalid(format!("{APPCODE_ENV}: {err}")));
+                .map_err(|err| SecretError::InvalidEnv(err.to_string()));
         }
     }
     let Some(keyring) = keyring else {

@@ -58,6 +58,7 @@ fn appcode(lang: Lang) -> Result<AppCode, String> {
             }
             Err(message)
         }
+        Err(err @ secret::SecretError::InvalidEnv(_)) => Err(err.to_string()),
         Err(err) => Err(t!("cli.keyring_failed", locale = locale, reason = err).into_owned()),
     }
 }
@@ -140,10 +141,12 @@ fn is_loopback(url: &url::Url) -> bool {
 
 /// People read the summary under a table; scripts reading JSON or CSV get it on stderr.
 fn print_summary(format: super::Format, line: &str) {
+    use std::io::Write as _;
+    // A reader that went away (`| head`) is not an error worth a panic.
     if format == super::Format::Table {
-        println!("{line}");
+        let _ = writeln!(std::io::stdout(), "{line}");
     } else {
-        eprintln!("{line}");
+        let _ = writeln!(std::io::stderr(), "{line}");
     }
 }
 
@@ -190,7 +193,8 @@ fn count_record(lang: Lang, report: &JobReport) -> Record {
             let id = request_id
                 .map(|id| format!(" (request id {id})"))
                 .unwrap_or_default();
-            format!("{:>6}  {label}  {text}{detail} {advice}{id}", "✗")
+            let gap = if lang == Lang::Zh { "" } else { " " };
+            format!("{:>6}  {label}  {text}{detail}{gap}{advice}{id}", "✗")
         }
     };
     fields.insert("elapsed_ms".into(), json!(elapsed_ms));
@@ -348,7 +352,8 @@ fn prepare_record(
             fields.insert("error".into(), json!(error.kind()));
             fields.insert("error_message".into(), json!(text));
             fields.insert("advice".into(), json!(advice));
-            format!("✗  {label}  {text} {advice}")
+            let gap = if lang == Lang::Zh { "" } else { " " };
+            format!("✗  {label}  {text}{gap}{advice}")
         }
     };
     match out {
