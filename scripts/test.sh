@@ -20,10 +20,15 @@ export HEADCOUNT_TEST_SECRET_SERVICE=1
 # The tests set their own AppCodes; one from the caller's shell must not leak in.
 unset HEADCOUNT_APPCODE HEADCOUNT_ENDPOINT
 
-cargo test --all-targets "$@"
+log="$(mktemp)"
+cargo test --all-targets "$@" 2>&1 | tee "$log"
 
 # The real binary in a real window, with each renderer and language: it must start, draw
 # and close cleanly.
 cargo build --bin headcount
 ./scripts/smoke.sh "${CARGO_TARGET_DIR:-target}/debug/headcount"
 echo "window smoke test: passed"
+
+# One closing line for the whole run: the cargo tests plus the four smoke runs above
+# (cargo's own last line is for a target that has no tests).
+awk '/^test result:/ { passed += $4; failed += $6 } END { printf "all: %d passed, %d failed\n", passed + 4, failed }' "$log"
