@@ -134,6 +134,25 @@ pub async fn prepare_bytes(bytes: Arc<Vec<u8>>) -> Result<Upload, JobError> {
         .map_err(JobError::from)
 }
 
+/// Prepare bytes for upload and make their preview from the same decode, on a blocking
+/// thread. `on_preview` runs there as soon as the preview exists, before the upload is
+/// encoded.
+pub async fn prepare_with_preview(
+    bytes: Arc<Vec<u8>>,
+    max_side: u32,
+    on_preview: impl FnOnce(Result<image::RgbaImage, JobError>) + Send + 'static,
+) -> Result<Upload, JobError> {
+    let prepared = tokio::task::spawn_blocking(move || {
+        prepare::prepare_with_preview(&bytes, max_side, |preview| {
+            on_preview(preview.map_err(JobError::from));
+        })
+    })
+    .await;
+    prepared
+        .map_err(|err| JobError::Read(format!("image preparation stopped: {err}")))?
+        .map_err(JobError::from)
+}
+
 /// Decode bytes into an upright preview on a blocking thread.
 pub async fn preview_bytes(
     bytes: Arc<Vec<u8>>,

@@ -156,25 +156,65 @@ pub enum PrepareError {
 /// to fit and re-encoded as JPEG.
 pub fn prepare(bytes: &[u8]) -> Result<Upload, PrepareError> {
     let format = recognise(bytes)?;
+    // The cheap checks come first, so a tiny or cut-short file is refused without a decode.
     let header = decode::probe(format, bytes)?;
-    check_sides(&header)?;
-    if format == SourceFormat::Jpeg && !sniff::jpeg_is_complete(bytes) {
+    check_upload_header(bytes, &header)?;
+    let (header, image) = decode::decode(format, bytes, check_sides)?;
+    from_decoded(bytes, &header, image)
+}
+
+/// [`prepare`] and [`preview`] from one decode: `on_preview` gets the upright preview as
+/// soon as the pixels are decoded, before the (slower) encoding of the upload.
+///
+/// The preview is offered even for images that cannot be sent (too small, cut short), so
+/// the user sees what was refused.
+pub fn prepare_with_preview(
+    bytes: &[u8],
+    max_side: u32,
+    on_preview: impl FnOnce(Result<image::RgbaImage, PrepareError>),
+) -> Result<Upload, PrepareError> {
+    let decoded = recognise(bytes).and_then(|format| decode::decode(format, bytes, |_| Ok(())));
+    let (header, image) = match decoded {
+        Ok(decoded) => decoded,
+        Err(err) => {
+            on_preview(Err(err.clone()));
+            return Err(err);
+        }
+    };
+    on_preview(preview_from(&header, image.clone(), max_side));
+
+    check_upload_header(bytes, &header)?;
+    from_decoded(bytes, &header, image)
+}
+
+/// The limits that the header alone decides.
+fn check_upload_header(bytes: &[u8], header: &decode::Header) -> Result<(), PrepareError> {
+    check_sides(header)?;
+    if header.format == SourceFormat::Jpeg && !sniff::jpeg_is_complete(bytes) {
         let reason = "the file is cut short (no end-of-image marker)".to_owned();
         return Err(PrepareError::Corrupt {
-            format: format.name().to_owned(),
+            format: header.format.name().to_owned(),
             reason,
         });
     }
+    Ok(())
+}
 
-    if let Some(wire_format) = sendable_as_is(bytes, &header) {
-        // The header looked fine, but the pixel data may still be cut short or damaged.
-        // Decoding it costs a fraction of a second off the UI thread; sending it blind
-        // costs a billed call that comes back as "image could not be loaded", after a
-        // network round trip, and a less helpful message. So check before sending.
-        decode::decode(format, bytes, |_| Ok(()))?;
-        return Ok(as_is(bytes, &header, wire_format));
+/// The upload from decoded pixels: the original bytes when they already fit, otherwise a
+/// re-encoded JPEG.
+///
+/// The fast path still needs the decode: a header can look fine over pixel data that is
+/// cut short or damaged. Sending that blind costs a billed call that comes back as "image
+/// could not be loaded", after a network round trip, with a less helpful message.
+fn from_decoded(
+    bytes: &[u8],
+    header: &decode::Header,
+    image: image::DynamicImage,
+) -> Result<Upload, PrepareError> {
+    match sendable_as_is(bytes, header) {
+        Some(wire_format) => Ok(as_is(bytes, header, wire_format)),
+        None => reencode(header, image),
     }
-    reencode(format, bytes)
 }
 
 /// Decode `bytes` into upright RGBA pixels whose longest side is at most `max_side`,
@@ -182,7 +222,14 @@ pub fn prepare(bytes: &[u8]) -> Result<Upload, PrepareError> {
 pub fn preview(bytes: &[u8], max_side: u32) -> Result<image::RgbaImage, PrepareError> {
     let format = recognise(bytes)?;
     let (header, image) = decode::decode(format, bytes, |_| Ok(()))?;
+    preview_from(&header, image, max_side)
+}
 
+fn preview_from(
+    header: &decode::Header,
+    image: image::DynamicImage,
+    max_side: u32,
+) -> Result<image::RgbaImage, PrepareError> {
     let (width, height) = encode::fitted_size(image.width(), image.height(), max_side.max(1));
     let mut image = encode::resize(image, width, height, encode::Resample::Fast)?;
     image.apply_orientation(header.orientation);
@@ -262,10 +309,10 @@ fn as_is(bytes: &[u8], header: &decode::Header, format: UploadFormat) -> Upload 
     }
 }
 
-/// Decode, scale to fit, turn upright, flatten and encode as JPEG under the size limit.
-fn reencode(format: SourceFormat, bytes: &[u8]) -> Result<Upload, PrepareError> {
-    let (header, image) = decode::decode(format, bytes, check_sides)?;
-
+/// Scale decoded pixels to fit, turn them upright, flatten and encode as JPEG under the
+/// size limit.
+fn reencode(header: &decode::Header, image: image::DynamicImage) -> Result<Upload, PrepareError> {
+    let format = header.format;
     // Scale before turning upright: the longest side is the same either way, and
     // rotating the smaller image is cheaper.
     let (width, height) = encode::fitted_size(image.width(), image.height(), MAX_SIDE);

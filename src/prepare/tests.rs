@@ -200,3 +200,31 @@ fn base64_limit_is_exact() {
     assert!(base64_fits(MAX_UPLOAD_BYTES));
     assert!(!base64_fits(MAX_UPLOAD_BYTES + 1));
 }
+
+#[test]
+fn one_decode_gives_the_same_upload_and_an_upright_preview() {
+    // Orientation 6 swaps the sides, so both the preview and the upload are re-made.
+    let bytes = jpeg_with_orientation(&halves(80, 40), 6);
+    let mut preview = None;
+    let upload = prepare_with_preview(&bytes, 20, |p| preview = Some(p)).unwrap();
+
+    assert_eq!(upload.bytes, prepare(&bytes).unwrap().bytes);
+    let preview = preview.expect("the preview is always offered").unwrap();
+    assert_eq!(preview.dimensions(), (10, 20));
+}
+
+#[test]
+fn an_image_too_small_to_send_still_gets_a_preview() {
+    let bytes = encode(&halves(10, 10), ImageFormat::Png);
+    let mut preview = None;
+    let upload = prepare_with_preview(&bytes, 64, |p| preview = Some(p));
+
+    assert!(matches!(
+        upload,
+        Err(PrepareError::TooSmall {
+            width: 10,
+            height: 10
+        })
+    ));
+    assert_eq!(preview.expect("offered").unwrap().dimensions(), (10, 10));
+}

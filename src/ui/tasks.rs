@@ -218,26 +218,35 @@ impl Tasks {
                 Ok(bytes) => bytes,
                 Err(err) => return finished(None, Err(ItemError::Job(err))),
             };
-            if let Some(bytes) = &bytes {
-                let bytes = Arc::clone(bytes);
-                tokio::spawn(async move {
-                    let image = decode_preview(bytes, preview_side).await;
-                    let _ = sender.send(Event::Preview { item, image });
-                    ctx.request_repaint();
-                });
-            }
-            let Some(appcode) = appcode else {
-                return finished(None, Err(ItemError::NoAppCode));
+            let ready = match (appcode, connection.client()) {
+                (Some(appcode), Ok(client)) => Ok((appcode, client)),
+                (None, _) => Err(ItemError::NoAppCode),
+                (_, Err(err)) => Err(err),
             };
-            let client = match connection.client() {
-                Ok(client) => client,
-                Err(err) => return finished(None, Err(err)),
+            let (appcode, client) = match ready {
+                Ok(ready) => ready,
+                Err(err) => {
+                    // Nothing will be sent, but the user still sees what they dropped.
+                    if let Some(bytes) = bytes {
+                        let image = decode_preview(bytes, preview_side).await;
+                        let _ = sender.send(Event::Preview { item, image });
+                    }
+                    return finished(None, Err(err));
+                }
             };
+            // One decode feeds both the preview (shown at once) and the upload.
             let upload = match bytes {
-                Some(bytes) => match engine::prepare_bytes(bytes).await {
-                    Ok(upload) => Some(upload),
-                    Err(err) => return finished(None, Err(ItemError::Job(err))),
-                },
+                Some(bytes) => {
+                    let show = move |preview: Result<image::RgbaImage, JobError>| {
+                        let image = preview.map(|rgba| color_image(&rgba));
+                        let _ = sender.send(Event::Preview { item, image });
+                        ctx.request_repaint();
+                    };
+                    match engine::prepare_with_preview(bytes, preview_side, show).await {
+                        Ok(upload) => Some(upload),
+                        Err(err) => return finished(None, Err(ItemError::Job(err))),
+                    }
+                }
                 None => None,
             };
             let report = engine::send(&client, &appcode, input, upload, started).await;
@@ -331,12 +340,13 @@ impl Tasks {
 
 async fn decode_preview(bytes: Arc<Vec<u8>>, max_side: u32) -> Result<egui::ColorImage, JobError> {
     let rgba = engine::preview_bytes(bytes, max_side).await?;
-    let converted = tokio::task::spawn_blocking(move || {
-        let size = [rgba.width() as usize, rgba.height() as usize];
-        egui::ColorImage::from_rgba_unmultiplied(size, rgba.as_raw())
-    })
-    .await;
+    let converted = tokio::task::spawn_blocking(move || color_image(&rgba)).await;
     converted.map_err(|err| JobError::Read(format!("preview stopped: {err}")))
+}
+
+fn color_image(rgba: &image::RgbaImage) -> egui::ColorImage {
+    let size = [rgba.width() as usize, rgba.height() as usize];
+    egui::ColorImage::from_rgba_unmultiplied(size, rgba.as_raw())
 }
 
 fn encode_png(image: &egui::ColorImage) -> Result<Vec<u8>, image::ImageError> {
