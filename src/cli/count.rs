@@ -38,8 +38,15 @@ const PREPARE_COLUMNS: &[&str] = &[
     "out",
 ];
 
-fn collect_inputs(args: &[String]) -> Vec<Input> {
-    engine::expand(args.iter().map(|arg| Input::from_arg(arg)).collect())
+/// The inputs named on the command line, folders expanded; `None` (after saying so) when
+/// they hold no image.
+fn collect_inputs(args: &[String], lang: Lang) -> Option<Vec<Input>> {
+    let inputs = engine::expand(args.iter().map(|arg| Input::from_arg(arg)).collect());
+    if inputs.is_empty() {
+        eprintln!("{}", t!("cli.no_images", locale = lang.code()));
+        return None;
+    }
+    Some(inputs)
 }
 
 /// The AppCode from the environment or the keyring, or the message saying how to set one.
@@ -100,11 +107,9 @@ pub async fn count(args: CountArgs, lang: Lang) -> u8 {
         }
     };
 
-    let inputs = collect_inputs(&args.inputs);
-    if inputs.is_empty() {
-        eprintln!("{}", t!("cli.no_images", locale = locale));
+    let Some(inputs) = collect_inputs(&args.inputs, lang) else {
         return EXIT_FAILED;
-    }
+    };
     let total = inputs.len();
     let mut printer = Printer::new(args.format, COUNT_COLUMNS, std::io::stdout().lock());
     let concurrency = usize::from(args.concurrency);
@@ -231,11 +236,9 @@ pub async fn prepare(args: PrepareArgs, lang: Lang) -> u8 {
         );
         return EXIT_USAGE;
     }
-    let inputs = collect_inputs(&args.inputs);
-    if inputs.is_empty() {
-        eprintln!("{}", t!("cli.no_images", locale = locale));
+    let Some(inputs) = collect_inputs(&args.inputs, lang) else {
         return EXIT_FAILED;
-    }
+    };
 
     let total = inputs.len();
     let mut failed = 0;
