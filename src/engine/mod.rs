@@ -4,10 +4,10 @@
 
 mod input;
 
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::api::{ApiError, Client, Count, Failure, ImageSource};
@@ -230,9 +230,11 @@ pub struct BatchSummary {
 /// Count many inputs, at most `concurrency` at a time, calling `on_report` with each
 /// input's index as its report arrives (in completion order).
 ///
-/// After an answer that every later call would repeat (wrong AppCode, quota used up…),
-/// inputs not yet sent are reported as [`JobError::Skipped`] rather than paid for.
-/// Dropping the returned future cancels the work still running.
+/// Inputs start strictly in the order given, so a batch with `concurrency` 1 is fully
+/// deterministic. After an answer that every later call would repeat (wrong AppCode,
+/// quota used up…), inputs not yet started are reported as [`JobError::Skipped`] rather
+/// than paid for; the ones already in flight finish. Dropping the returned future
+/// cancels the work still running.
 pub async fn run_batch(
     client: &Client,
     appcode: &AppCode,
@@ -240,53 +242,80 @@ pub async fn run_batch(
     concurrency: usize,
     mut on_report: impl FnMut(usize, JobReport),
 ) -> BatchSummary {
-    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
-    // The answer that stopped the batch, once there is one.
-    let stop: Arc<Mutex<Option<ApiError>>> = Arc::default();
+    let concurrency = concurrency.max(1);
+    let mut pending = inputs.into_iter().enumerate();
+    // Jobs in flight, by task id, with a copy of their input: a job that panics still
+    // gets a row instead of vanishing from the results.
+    let mut running: HashMap<tokio::task::Id, (usize, Input)> = HashMap::new();
     let mut jobs = JoinSet::new();
-
-    for (index, input) in inputs.into_iter().enumerate() {
-        let (client, appcode) = (client.clone(), appcode.clone());
-        let (permits, stop) = (permits.clone(), stop.clone());
-        jobs.spawn(async move {
-            let _permit = permits.acquire_owned().await;
-            let stopped_by = stop.lock().ok().and_then(|guard| guard.clone());
-            if let Some(error) = stopped_by {
-                let outcome = Err(JobError::Skipped(error));
-                let report = JobReport {
-                    input,
-                    upload: None,
-                    outcome,
-                    elapsed: Duration::ZERO,
-                };
-                return (index, report);
-            }
-            let report = count(&client, &appcode, input).await;
-            if let Err(JobError::Api(failure)) = &report.outcome
-                && failure.error.stops_batch()
-                && let Ok(mut guard) = stop.lock()
-            {
-                guard.get_or_insert_with(|| failure.error.clone());
-            }
-            (index, report)
-        });
-    }
-
+    // The answer that stopped the batch, once there is one. Only this task reads or
+    // writes it, between jobs, so the decision to skip never races a job's start.
+    let mut stop: Option<ApiError> = None;
     let mut summary = BatchSummary::default();
-    while let Some(joined) = jobs.join_next().await {
-        let Ok((index, report)) = joined else {
-            // A job can only end this way by panicking; the others go on.
-            summary.failed += 1;
-            continue;
+
+    loop {
+        while jobs.len() < concurrency {
+            let Some((index, input)) = pending.next() else {
+                break;
+            };
+            if let Some(error) = &stop {
+                summary.failed += 1;
+                on_report(index, skipped(input, error.clone()));
+                continue;
+            }
+            let (client, appcode, job_input) = (client.clone(), appcode.clone(), input.clone());
+            let handle = jobs.spawn(async move { count(&client, &appcode, job_input).await });
+            running.insert(handle.id(), (index, input));
+        }
+
+        let Some(joined) = jobs.join_next_with_id().await else {
+            break;
+        };
+        let (index, report) = match joined {
+            Ok((id, report)) => {
+                // Every spawned job was recorded just above.
+                let Some((index, _)) = running.remove(&id) else {
+                    continue;
+                };
+                (index, report)
+            }
+            Err(err) => {
+                let Some((index, input)) = running.remove(&err.id()) else {
+                    continue;
+                };
+                let error = PrepareError::Internal(format!("the job stopped: {err}"));
+                (
+                    index,
+                    JobReport {
+                        input,
+                        upload: None,
+                        outcome: Err(JobError::Prepare(error)),
+                        elapsed: Duration::ZERO,
+                    },
+                )
+            }
         };
         match &report.outcome {
             Ok(count) => {
                 summary.succeeded += 1;
                 summary.people += count.people;
             }
+            Err(JobError::Api(failure)) if failure.error.stops_batch() => {
+                summary.failed += 1;
+                stop.get_or_insert_with(|| failure.error.clone());
+            }
             Err(_) => summary.failed += 1,
         }
         on_report(index, report);
     }
     summary
+}
+
+fn skipped(input: Input, error: ApiError) -> JobReport {
+    JobReport {
+        input,
+        upload: None,
+        outcome: Err(JobError::Skipped(error)),
+        elapsed: Duration::ZERO,
+    }
 }
