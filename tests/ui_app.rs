@@ -222,3 +222,45 @@ fn switching_to_chinese_renders_chinese_labels() {
     });
     assert!(harness.query_by_label("将照片或文件夹拖放到这里").is_some());
 }
+
+#[test]
+fn a_wrong_appcode_stops_a_batch_and_retry_sends_the_rest_once_it_is_fixed() {
+    let (fake, endpoint) = start_fake();
+    let mut harness = app(keyring_with(Some(WRONG_CODE)), &endpoint, Lang::En);
+    harness.run_steps(2);
+    for _ in 0..3 {
+        harness
+            .input_mut()
+            .dropped_files
+            .push(Arc::new(DroppedPath(corpus_photo())));
+    }
+    harness.step();
+
+    step_until(&mut harness, "three failed rows", |h| {
+        h.query_all_by_label_contains(": Failed").count() == 3
+    });
+    assert_eq!(fake.calls(), 1, "the other two are not sent");
+
+    harness.get_by_label("Settings").click();
+    harness.run_steps(2);
+    harness
+        .get_by_role_and_label(egui::Role::PasswordInput, "AppCode")
+        .focus();
+    harness.step();
+    harness
+        .get_by_role_and_label(egui::Role::PasswordInput, "AppCode")
+        .type_text(GOOD_CODE);
+    harness.step();
+    harness.get_by_label("Save to keyring").click();
+    step_until(&mut harness, "the saved notice", |h| {
+        h.query_by_label("An AppCode is stored (…cdef).").is_some()
+    });
+
+    harness.get_by_label("Retry failed").click();
+    let people = format!("hopper.jpg: {} people", expected_people());
+    step_until(&mut harness, "three counts", |h| {
+        h.query_all_by_label(&people).count() == 3
+    });
+    assert_eq!(fake.calls(), 4);
+    assert!(harness.query_by_label("Retry failed").is_none());
+}

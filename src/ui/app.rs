@@ -16,7 +16,7 @@ use super::settings::{self, Settings, SettingsCommand, SettingsPanel};
 use super::tasks::{Event, ItemError, KeyringAction, Tasks};
 use super::theme;
 use crate::api::Count;
-use crate::engine::{Input, UploadSummary};
+use crate::engine::{Input, JobError, UploadSummary};
 use crate::i18n::Lang;
 use crate::secret::{AppCode, Keyring};
 
@@ -220,14 +220,7 @@ impl HeadcountApp {
                     if self.running.as_ref().is_some_and(|(id, _)| *id == item) {
                         self.running = None;
                     }
-                    if let Some(entry) = self.item_mut(item) {
-                        entry.upload = upload;
-                        entry.elapsed = Some(elapsed);
-                        entry.status = match outcome {
-                            Ok(count) => ItemStatus::Done(count),
-                            Err(error) => ItemStatus::Failed(error),
-                        };
-                    }
+                    self.finished(item, upload, outcome, elapsed);
                 }
                 Event::TestDone(result) => {
                     self.panel.testing = false;
@@ -322,6 +315,57 @@ impl HeadcountApp {
         }
         self.selected = Some(first);
         self.follow = true;
+    }
+
+    fn finished(
+        &mut self,
+        item: u64,
+        upload: Option<UploadSummary>,
+        outcome: Result<Count, ItemError>,
+        elapsed: Duration,
+    ) {
+        // After an answer every later call would repeat (wrong AppCode, quota used up…),
+        // the rest of the queue is not sent: each call could cost money and none can
+        // succeed. "Retry failed" sends them once the cause is fixed.
+        if let Err(ItemError::Job(JobError::Api(failure))) = &outcome
+            && failure.error.stops_batch()
+        {
+            for queued in &mut self.items {
+                if matches!(queued.status, ItemStatus::Queued) {
+                    let skipped = JobError::Skipped(failure.error.clone());
+                    queued.status = ItemStatus::Failed(ItemError::Job(skipped));
+                }
+            }
+        }
+        if let Some(entry) = self.item_mut(item) {
+            entry.upload = upload;
+            entry.elapsed = Some(elapsed);
+            entry.status = match outcome {
+                Ok(count) => ItemStatus::Done(count),
+                Err(error) => ItemStatus::Failed(error),
+            };
+        }
+    }
+
+    /// Queue again every item that failed for a reason a retry can change, or was
+    /// cancelled. Files that cannot be read or prepared would only fail the same way.
+    fn retry_failed(&mut self) {
+        let mut first = None;
+        for item in &mut self.items {
+            let again = match &item.status {
+                ItemStatus::Cancelled => true,
+                ItemStatus::Failed(error) => error.may_pass_on_retry(),
+                _ => false,
+            };
+            if again {
+                item.status = ItemStatus::Queued;
+                first.get_or_insert(item.id);
+            }
+        }
+        if first.is_some() {
+            self.selected = first;
+            self.follow = true;
+        }
     }
 
     fn preview_arrived(

@@ -12,6 +12,7 @@ use crate::i18n::Lang;
 pub enum ListCommand {
     Select(u64),
     Clear,
+    RetryFailed,
 }
 
 pub fn results_list_ui(
@@ -50,6 +51,21 @@ pub fn results_list_ui(
             {
                 commands.push(ListCommand::Clear);
             }
+            let retryable = items.iter().any(|item| match &item.status {
+                ItemStatus::Cancelled => true,
+                ItemStatus::Failed(error) => error.may_pass_on_retry(),
+                _ => false,
+            });
+            if retryable
+                && ui
+                    .add_enabled(
+                        !busy,
+                        egui::Button::new(t!("ui.list.retry_failed", locale = locale)).small(),
+                    )
+                    .clicked()
+            {
+                commands.push(ListCommand::RetryFailed);
+            }
         });
     });
     ui.weak(t!(
@@ -59,7 +75,10 @@ pub fn results_list_ui(
         total = items.len(),
         people = people
     ));
-    if done < items.len() {
+    let busy = items
+        .iter()
+        .any(|item| matches!(item.status, ItemStatus::Queued | ItemStatus::Running));
+    if busy {
         ui.add(egui::ProgressBar::new(done as f32 / items.len().max(1) as f32).desired_height(6.0));
     }
     ui.separator();

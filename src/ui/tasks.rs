@@ -29,6 +29,20 @@ pub enum ItemError {
     Job(JobError),
 }
 
+impl ItemError {
+    /// Whether trying again can give another answer: not for a file that cannot be read
+    /// or prepared, which fails the same way without reaching the service.
+    pub fn may_pass_on_retry(&self) -> bool {
+        match self {
+            Self::NoAppCode | Self::Keyring(_) | Self::BadEndpoint(_) => true,
+            Self::Job(JobError::Api(_) | JobError::Skipped(_)) => true,
+            Self::Job(JobError::Read(_) | JobError::FileTooLarge(_) | JobError::Prepare(_)) => {
+                false
+            }
+        }
+    }
+}
+
 /// The AppCode in use and where it came from, as read by the last keyring task.
 #[derive(Clone, Debug)]
 pub struct AppCodeState {

@@ -91,6 +91,7 @@ impl HeadcountApp {
                         self.selected = Some(id);
                         self.follow = false;
                     }
+                    ListCommand::RetryFailed => self.retry_failed(),
                     ListCommand::Clear => {
                         self.items.clear();
                         self.selected = None;
