@@ -264,3 +264,45 @@ fn a_wrong_appcode_stops_a_batch_and_retry_sends_the_rest_once_it_is_fixed() {
     assert_eq!(fake.calls(), 4);
     assert!(harness.query_by_label("Retry failed").is_none());
 }
+
+fn press_ctrl_v(harness: &mut Harness<'static, HeadcountApp>, clipboard: Option<&str>) {
+    let modifiers = egui::Modifiers::COMMAND;
+    // What egui-winit sends: the press becomes a paste event (only when the clipboard
+    // holds something); the release arrives as a key event.
+    if let Some(text) = clipboard {
+        harness
+            .input_mut()
+            .events
+            .push(egui::Event::Paste(text.to_owned()));
+    }
+    harness.step();
+    harness.input_mut().events.push(egui::Event::Key {
+        key: egui::Key::V,
+        physical_key: Some(egui::Key::V),
+        pressed: false,
+        repeat: false,
+        modifiers,
+    });
+    harness.step();
+}
+
+#[test]
+fn ctrl_v_with_nothing_on_the_clipboard_says_so_and_with_a_path_counts_it() {
+    let (fake, endpoint) = start_fake();
+    let mut harness = app(keyring_with(Some(GOOD_CODE)), &endpoint, Lang::En);
+    harness.run_steps(2);
+
+    press_ctrl_v(&mut harness, None);
+    step_until(&mut harness, "the empty-clipboard toast", |h| {
+        h.query_by_label("The clipboard holds no image, file or image URL.")
+            .is_some()
+    });
+
+    let path = corpus_photo().display().to_string();
+    press_ctrl_v(&mut harness, Some(&path));
+    let people = expected_people();
+    step_until(&mut harness, "the count", |h| {
+        h.query_by_label(&people).is_some()
+    });
+    assert_eq!(fake.calls(), 1);
+}

@@ -117,6 +117,8 @@ pub struct HeadcountApp {
     url_input: String,
     toasts: Vec<Toast>,
     paste_requested_at: Option<f64>,
+    /// When the last paste event arrived (typing into a field included).
+    last_paste_event: Option<f64>,
     frames: u32,
     launched: Instant,
     exit_after_frames: Option<u32>,
@@ -169,6 +171,7 @@ impl HeadcountApp {
             url_input: String::new(),
             toasts: Vec::new(),
             paste_requested_at: None,
+            last_paste_event: None,
             frames: 0,
             launched: Instant::now(),
             exit_after_frames: deps.exit_after_frames,

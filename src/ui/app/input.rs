@@ -26,24 +26,48 @@ impl HeadcountApp {
         }
 
         let typing = ctx.egui_wants_keyboard_input();
-        let (pasted_text, pasted_image) = ctx.input(|i| {
+        let (pasted_text, pasted_image, paste_key_released) = ctx.input(|i| {
             let mut text = None;
             let mut image = None;
+            let mut released = false;
             for event in &i.events {
                 match event {
                     egui::Event::Paste(pasted) => text = Some(pasted.clone()),
                     egui::Event::PasteImage(pasted) => image = Some(Arc::clone(pasted)),
+                    egui::Event::Key {
+                        key: egui::Key::V,
+                        pressed: false,
+                        modifiers,
+                        ..
+                    } if modifiers.command_only() => released = true,
                     _ => {}
                 }
             }
-            (text, image)
+            (text, image, released)
         });
+        let now = ctx.input(|i| i.time);
+        if pasted_text.is_some() || pasted_image.is_some() {
+            self.last_paste_event = Some(now);
+        }
         if !typing && (pasted_text.is_some() || pasted_image.is_some()) {
             self.paste_requested_at = None;
             self.paste(ctx, pasted_text, pasted_image);
         }
+        // egui-winit turns Ctrl+V into a paste event only when the clipboard holds text
+        // or an image, and swallows the key press either way; only the release reaches
+        // us. A release with no paste just before it means the clipboard had nothing.
+        if paste_key_released
+            && !typing
+            && self
+                .last_paste_event
+                .is_none_or(|pasted| now - pasted > 1.0)
+        {
+            self.toast(
+                ctx,
+                t!("ui.toast.paste_empty", locale = self.lang().code()).into(),
+            );
+        }
         if let Some(asked) = self.paste_requested_at {
-            let now = ctx.input(|i| i.time);
             if now - asked > 0.5 {
                 self.paste_requested_at = None;
                 self.toast(
