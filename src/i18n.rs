@@ -65,6 +65,9 @@ pub fn error_text_for(lang: Lang, name: Option<&str>, error: &JobError) -> Strin
     let key = format!("error.{}", error.kind());
     let text: std::borrow::Cow<'_, str> = match error {
         JobError::Read(detail) => t!(&key, locale = locale, name = name, detail = detail),
+        JobError::UnsupportedAddress(scheme) => {
+            t!(&key, locale = locale, name = name, scheme = scheme)
+        }
         JobError::FileTooLarge(bytes) => {
             t!(
                 &key,
@@ -224,6 +227,7 @@ mod tests {
                 message: String::new(),
             }),
             JobError::Skipped(ApiError::QuotaExhausted),
+            JobError::UnsupportedAddress("ftp".into()),
         ]
         .into_iter()
         .chain(

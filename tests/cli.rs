@@ -342,3 +342,31 @@ fn prepare_writes_the_exact_upload_and_sends_nothing() {
     assert_eq!(original, sent);
     assert_eq!(fake.calls(), 0);
 }
+
+#[test]
+fn addresses_other_than_http_are_named_and_file_urls_are_read() {
+    let fake = FakeApi::start();
+    let photo = hopper();
+    let file_url = url::Url::from_file_path(&photo).expect("absolute path");
+    let output = headcount(
+        &fake,
+        &[
+            "--lang",
+            "en",
+            "count",
+            "--format",
+            "json",
+            "ftp://files.example/crowd.jpg",
+            file_url.as_str(),
+        ],
+    );
+
+    assert_eq!(output.status.code(), Some(1));
+    let lines = json_lines(&output);
+    assert_eq!(lines[0]["error"], "unsupported_address");
+    let message = lines[0]["message"].as_str().unwrap_or_default().to_owned()
+        + lines[0]["error_message"].as_str().unwrap_or_default();
+    assert!(message.contains("ftp://"), "{}", lines[0]);
+    assert_eq!(lines[1]["error"], Value::Null, "{}", lines[1]);
+    assert_eq!(fake.calls(), 1, "only the file was sent");
+}

@@ -24,8 +24,22 @@ impl Input {
     /// Read a command-line argument or a pasted line: an http(s) URL or a path.
     pub fn from_arg(arg: &str) -> Self {
         let trimmed = arg.trim();
+        let Ok(url) = url::Url::parse(trimmed) else {
+            return Self::Path(PathBuf::from(arg));
+        };
         if is_http_url(trimmed) {
-            Self::Url(trimmed.to_owned())
+            // Spaces and non-ASCII characters must be percent-encoded for the service to
+            // fetch the address; anything else goes out exactly as given.
+            let plain = trimmed.bytes().all(|b| b.is_ascii_graphic());
+            Self::Url(if plain {
+                trimmed.to_owned()
+            } else {
+                url.into()
+            })
+        } else if url.scheme() == "file"
+            && let Ok(path) = url.to_file_path()
+        {
+            Self::Path(path)
         } else {
             Self::Path(PathBuf::from(arg))
         }
@@ -56,6 +70,19 @@ impl Input {
 pub fn is_http_url(text: &str) -> bool {
     url::Url::parse(text)
         .is_ok_and(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
+}
+
+/// The scheme of text that looks like an address (`ftp://host/…`), lower-cased. A
+/// Windows path such as `C:\photos` is not one.
+pub(crate) fn url_scheme(text: &str) -> Option<String> {
+    let (scheme, rest) = text.trim().split_once("://")?;
+    let valid = scheme.len() > 1
+        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        && !rest.is_empty();
+    valid.then(|| scheme.to_ascii_lowercase())
 }
 
 /// Extensions of images inside folders. Files named one by one are always taken (their
@@ -124,6 +151,36 @@ mod tests {
             Input::from_arg("C:\\photos\\x.jpg"),
             Input::Path(_)
         ));
+        assert_eq!(
+            Input::from_arg("file:///tmp/a%20b.jpg"),
+            Input::Path(PathBuf::from("/tmp/a b.jpg"))
+        );
+    }
+
+    #[test]
+    fn urls_go_out_as_given_unless_they_need_encoding() {
+        let url = |arg| match Input::from_arg(arg) {
+            Input::Url(url) => url,
+            other => panic!("not a URL: {other:?}"),
+        };
+        assert_eq!(url("http://a.example"), "http://a.example");
+        assert_eq!(
+            url(" https://a.example/x.jpg?sig=a+b%2F= "),
+            "https://a.example/x.jpg?sig=a+b%2F="
+        );
+        assert_eq!(
+            url("https://a.example/my photos/站台.jpg"),
+            "https://a.example/my%20photos/%E7%AB%99%E5%8F%B0.jpg"
+        );
+    }
+
+    #[test]
+    fn address_schemes_are_recognised_but_not_drive_letters() {
+        assert_eq!(url_scheme("ftp://a.example/x.jpg").as_deref(), Some("ftp"));
+        assert_eq!(url_scheme("S3://bucket/x.jpg").as_deref(), Some("s3"));
+        assert_eq!(url_scheme("C://x.jpg"), None);
+        assert_eq!(url_scheme("photos/x.jpg"), None);
+        assert_eq!(url_scheme("ftp://"), None);
     }
 
     #[test]

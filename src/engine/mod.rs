@@ -23,6 +23,9 @@ pub enum JobError {
     Read(String),
     #[error("the file is {0} bytes, far larger than any photo the service accepts")]
     FileTooLarge(u64),
+    /// An address with a scheme other than http(s): the service fetches only those.
+    #[error("{0}:// addresses cannot be counted; only http and https")]
+    UnsupportedAddress(String),
     #[error(transparent)]
     Prepare(#[from] PrepareError),
     #[error(transparent)]
@@ -38,6 +41,7 @@ impl JobError {
         match self {
             Self::Read(_) => "read_failed",
             Self::FileTooLarge(_) => "file_too_large",
+            Self::UnsupportedAddress(_) => "unsupported_address",
             Self::Prepare(err) => match err {
                 PrepareError::Empty => "empty_file",
                 PrepareError::TooSmall { .. } => "image_too_small",
@@ -116,7 +120,16 @@ pub async fn read(input: &Input) -> Result<Option<Arc<Vec<u8>>>, JobError> {
 }
 
 fn read_file(path: &std::path::Path) -> Result<Vec<u8>, JobError> {
-    let metadata = std::fs::metadata(path).map_err(|err| JobError::Read(err.to_string()))?;
+    let metadata = match std::fs::metadata(path) {
+        Ok(metadata) => metadata,
+        Err(err) => {
+            // `ftp://…` and the like arrive as paths; name the real problem.
+            if let Some(scheme) = input::url_scheme(&path.to_string_lossy()) {
+                return Err(JobError::UnsupportedAddress(scheme));
+            }
+            return Err(JobError::Read(err.to_string()));
+        }
+    };
     if metadata.is_dir() {
         return Err(JobError::Read("it is a folder with no images".to_owned()));
     }

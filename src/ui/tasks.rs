@@ -36,9 +36,12 @@ impl ItemError {
         match self {
             Self::NoAppCode | Self::Keyring(_) | Self::BadEndpoint(_) => true,
             Self::Job(JobError::Api(_) | JobError::Skipped(_)) => true,
-            Self::Job(JobError::Read(_) | JobError::FileTooLarge(_) | JobError::Prepare(_)) => {
-                false
-            }
+            Self::Job(
+                JobError::Read(_)
+                | JobError::FileTooLarge(_)
+                | JobError::UnsupportedAddress(_)
+                | JobError::Prepare(_),
+            ) => false,
         }
     }
 }
