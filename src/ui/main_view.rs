@@ -210,7 +210,7 @@ fn count_ui(ui: &mut egui::Ui, lang: Lang, item: &Item, count: &Count) {
             locale = locale,
             w = upload.width,
             h = upload.height,
-            kb = upload.bytes.div_ceil(1024),
+            size = crate::i18n::human_size(upload.bytes as u64),
             format = upload.format
         ));
     }
