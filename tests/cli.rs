@@ -370,3 +370,35 @@ fn addresses_other_than_http_are_named_and_file_urls_are_read() {
     assert_eq!(lines[1]["error"], Value::Null, "{}", lines[1]);
     assert_eq!(fake.calls(), 1, "only the file was sent");
 }
+
+#[test]
+fn when_the_reader_goes_away_the_rest_of_the_batch_is_not_sent() {
+    use std::io::BufRead as _;
+
+    let fake = FakeApi::start();
+    fake.set_latency(std::time::Duration::from_millis(300));
+    let photo = hopper();
+    let photo = photo.to_str().expect("utf-8");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_headcount"))
+        .args(["count", "--format", "json", "--concurrency", "1"])
+        .args([photo; 6])
+        .env("HEADCOUNT_APPCODE", CODE)
+        .env("HEADCOUNT_ENDPOINT", fake.endpoint())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start headcount");
+
+    // Read one line, then close the pipe, as `| head -1` does.
+    let mut first = String::new();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    stdout.read_line(&mut first).expect("one line");
+    drop(stdout);
+    let output = child.wait_with_output().expect("headcount ends");
+
+    assert!(first.contains("\"count\""), "{first}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(fake.calls() < 6, "calls: {}", fake.calls());
+}

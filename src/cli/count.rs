@@ -113,10 +113,22 @@ pub async fn count(args: CountArgs, lang: Lang) -> u8 {
     let total = inputs.len();
     let mut printer = Printer::new(args.format, COUNT_COLUMNS, std::io::stdout().lock());
     let concurrency = usize::from(args.concurrency);
-    let summary = engine::run_batch(&client, &appcode, inputs, concurrency, |index, report| {
+    // When the reader of our output goes away (`headcount count dir | head -3`), the
+    // rest of the batch is not sent: nobody would see the counts that were paid for.
+    let reader_gone = tokio::sync::Notify::new();
+    let batch = engine::run_batch(&client, &appcode, inputs, concurrency, |index, report| {
         printer.push(index, count_record(lang, &report));
-    })
-    .await;
+        if printer.closed() {
+            reader_gone.notify_one();
+        }
+    });
+    let summary = tokio::select! {
+        summary = batch => summary,
+        () = reader_gone.notified() => {
+            tracing::debug!("output closed; the rest of the batch is not sent");
+            return EXIT_FAILED;
+        }
+    };
     printer.finish();
 
     let line = t!(

@@ -20,6 +20,8 @@ pub struct Printer<W: Write> {
     out: W,
     pending: BTreeMap<usize, Record>,
     next: usize,
+    /// The reader went away (`| head`): nothing more can be written.
+    closed: bool,
 }
 
 impl<W: Write> Printer<W> {
@@ -36,7 +38,13 @@ impl<W: Write> Printer<W> {
             out,
             pending: BTreeMap::new(),
             next: 0,
+            closed: false,
         }
+    }
+
+    /// Whether the output was closed by its reader.
+    pub fn closed(&self) -> bool {
+        self.closed
     }
 
     pub fn push(&mut self, index: usize, record: Record) {
@@ -48,13 +56,12 @@ impl<W: Write> Printer<W> {
     }
 
     fn write(&mut self, record: Record) {
-        match self.format {
-            Format::Table => {
-                let _ = writeln!(self.out, "{}", record.table_line);
-            }
-            Format::Json => {
-                let _ = writeln!(self.out, "{}", Value::Object(record.fields));
-            }
+        if self.closed {
+            return;
+        }
+        let line = match self.format {
+            Format::Table => format!("{}\n", record.table_line).into_bytes(),
+            Format::Json => format!("{}\n", Value::Object(record.fields)).into_bytes(),
             Format::Csv => {
                 let row: Vec<String> = self
                     .columns
@@ -65,10 +72,18 @@ impl<W: Write> Printer<W> {
                         Some(other) => other.to_string(),
                     })
                     .collect();
-                let _ = self.out.write_all(&csv_line(row.iter()));
+                csv_line(row.iter())
             }
+        };
+        let written = self.out.write_all(&line).and_then(|()| self.out.flush());
+        if let Err(err) = written {
+            // Any write error means no later line can arrive either; a broken pipe is
+            // the usual one and is not worth a message.
+            if err.kind() != std::io::ErrorKind::BrokenPipe {
+                tracing::warn!(%err, "output could not be written");
+            }
+            self.closed = true;
         }
-        let _ = self.out.flush();
     }
 
     /// Write what is still pending (inputs whose predecessors never reported).
@@ -100,6 +115,29 @@ mod tests {
             fields,
             table_line: format!("line {input}"),
         }
+    }
+
+    /// A writer whose reader has gone, like stdout into `| head` after it exits.
+    struct ClosedPipe;
+
+    impl Write for ClosedPipe {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_closed_output_is_noticed_not_a_panic() {
+        let mut printer = Printer::new(Format::Json, &[], ClosedPipe);
+        assert!(!printer.closed());
+        printer.push(0, record("a"));
+        assert!(printer.closed());
+        printer.push(1, record("b"));
+        printer.finish();
     }
 
     #[test]
