@@ -82,6 +82,10 @@ fn step_until(
     }
 }
 
+// Buttons are pressed through AccessKit, by widget id: a pointer click aims at where the
+// widget was in the last frame, and a background event (the keyring's answer, a system
+// font arriving) can move it before the click lands.
+
 fn drop_file(harness: &mut Harness<'static, HeadcountApp>, path: PathBuf) {
     harness.input_mut().hovered_files.push(egui::HoveredFile {
         path: Some(path.clone()),
@@ -153,7 +157,7 @@ fn without_an_appcode_the_error_offers_to_open_settings() {
     step_until(&mut harness, "the no-AppCode prompt", |h| {
         h.query_by_label("No AppCode is set.").is_some()
     });
-    harness.get_by_label("Open Settings").click();
+    harness.get_by_label("Open Settings").click_accesskit();
     step_until(&mut harness, "the settings panel", |h| {
         h.query_by_label("Save to keyring").is_some()
     });
@@ -177,7 +181,7 @@ fn saving_an_appcode_stores_it_in_the_keyring_and_never_shows_it() {
     let keyring = keyring_with(None);
     let mut harness = app(keyring.clone(), &endpoint, Lang::En);
     harness.run_steps(2);
-    harness.get_by_label("Settings").click();
+    harness.get_by_label("Settings").click_accesskit();
     step_until(&mut harness, "the keyring status", |h| {
         h.query_by_label("No AppCode is stored.").is_some()
     });
@@ -194,7 +198,7 @@ fn saving_an_appcode_stores_it_in_the_keyring_and_never_shows_it() {
         harness.query_by_label_contains(GOOD_CODE).is_none(),
         "the typed code is masked"
     );
-    harness.get_by_label("Save to keyring").click();
+    harness.get_by_label("Save to keyring").click_accesskit();
 
     step_until(&mut harness, "the saved notice", |h| {
         h.query_by_label("An AppCode is stored (…cdef).").is_some()
@@ -213,9 +217,9 @@ fn switching_to_chinese_renders_chinese_labels() {
     let (_fake, endpoint) = start_fake();
     let mut harness = app(keyring_with(None), &endpoint, Lang::En);
     harness.run_steps(2);
-    harness.get_by_label("Settings").click();
+    harness.get_by_label("Settings").click_accesskit();
     harness.run_steps(2);
-    harness.get_by_label("中文").click();
+    harness.get_by_label("中文").click_accesskit();
     // Background events (keyring status, the system font) may arrive in between frames.
     step_until(&mut harness, "the Chinese labels", |h| {
         h.query_by_label("语言").is_some()
@@ -241,7 +245,7 @@ fn a_wrong_appcode_stops_a_batch_and_retry_sends_the_rest_once_it_is_fixed() {
     });
     assert_eq!(fake.calls(), 1, "the other two are not sent");
 
-    harness.get_by_label("Settings").click();
+    harness.get_by_label("Settings").click_accesskit();
     harness.run_steps(2);
     harness
         .get_by_role_and_label(egui::Role::PasswordInput, "AppCode")
@@ -251,12 +255,12 @@ fn a_wrong_appcode_stops_a_batch_and_retry_sends_the_rest_once_it_is_fixed() {
         .get_by_role_and_label(egui::Role::PasswordInput, "AppCode")
         .type_text(GOOD_CODE);
     harness.step();
-    harness.get_by_label("Save to keyring").click();
+    harness.get_by_label("Save to keyring").click_accesskit();
     step_until(&mut harness, "the saved notice", |h| {
         h.query_by_label("An AppCode is stored (…cdef).").is_some()
     });
 
-    harness.get_by_label("Retry failed").click();
+    harness.get_by_label("Retry failed").click_accesskit();
     let people = format!("hopper.jpg: {} people", expected_people());
     step_until(&mut harness, "three counts", |h| {
         h.query_all_by_label(&people).count() == 3
