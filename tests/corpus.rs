@@ -19,6 +19,14 @@ const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus");
 /// takes about 5 s in this debug build and 0.5 s in release.
 const MAX_PER_FILE: Duration = Duration::from_secs(20);
 
+/// Files labelled corrupt that still become an upload. libjpeg reports "premature end of
+/// data segment" for both, but the strict JPEG decoder finds nothing wrong; what is sent
+/// is what every lenient decoder shows. Known shortcoming, kept visible here.
+const ACCEPTED_DESPITE_DAMAGE: &[&str] = &[
+    "jpeg/jpeg-decoder/dc-predictor-overflow.jpg",
+    "jpeg/jpeg-decoder/imagetestsuite_1cbb1bb37d62c44f67374cd451643dc4.jpg",
+];
+
 struct Entry {
     path: String,
     detected: String,
@@ -174,6 +182,12 @@ fn expectation_problems(entry: &Entry, result: &Result<Upload, PrepareError>) ->
         if image_decodes(entry) {
             want(result.is_ok(), "an upload (the file decodes)");
         }
+    }
+    if entry.expected == "corrupt"
+        && result.is_ok()
+        && !ACCEPTED_DESPITE_DAMAGE.contains(&entry.path.as_str())
+    {
+        problems.push("expected a refusal of a file damaged by design, got an upload".into());
     }
     if let Err(PrepareError::Unsupported { format }) = result
         && entry.is_heif_family()

@@ -188,9 +188,84 @@ pub fn decode(
         check_decodable(&header, decoder.total_bytes())?;
         accept(&header)?;
 
-        let image = DynamicImage::from_decoder(decoder)
-            .map_err(|err| decode_error(format, Some(&header), err))?;
+        let image = match format {
+            SourceFormat::Jpeg => decode_jpeg_strictly(bytes, decoder)?,
+            _ => DynamicImage::from_decoder(decoder)
+                .map_err(|err| decode_error(format, Some(&header), err))?,
+        };
         Ok((header, image))
+    })
+}
+
+/// Decode a JPEG, refusing damaged entropy-coded data.
+///
+/// Lenient decoding (what `image` does, like browsers) paints a bad Huffman code or a
+/// scan that ends early as grey or garbled blocks and reports success. Counting people
+/// on such a picture gives a wrong number for money, and sending the file as it is gets
+/// a billed "could not be loaded" from the service; so damage is refused, by name.
+/// Junk bytes between header segments are the one quirk real cameras and editors
+/// produce; the strict decoder stops at them, and those files are decoded leniently.
+fn decode_jpeg_strictly(
+    bytes: &[u8],
+    lenient: Box<dyn ImageDecoder + '_>,
+) -> Result<DynamicImage, PrepareError> {
+    use zune_core::bytestream::ZCursor;
+    use zune_core::colorspace::ColorSpace;
+    use zune_core::options::DecoderOptions;
+    use zune_jpeg::errors::DecodeErrors;
+
+    let format = SourceFormat::Jpeg;
+    let options = DecoderOptions::default()
+        .set_strict_mode(true)
+        .set_max_width(MAX_DECODE_SIDE as usize)
+        .set_max_height(MAX_DECODE_SIDE as usize);
+    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options);
+    let damaged = |err: DecodeErrors| corrupt(format, short_reason(&err.to_string()));
+    match decoder.decode_headers() {
+        Ok(()) => {}
+        Err(DecodeErrors::FormatStatic(message)) if message.contains("Extra bytes") => {
+            return DynamicImage::from_decoder(lenient)
+                .map_err(|err| decode_error(format, None, err));
+        }
+        Err(err) => return Err(damaged(err)),
+    }
+    // The colour types `image` has: CMYK and YCCK become RGB, as `image` itself does.
+    let out = match decoder.input_colorspace() {
+        Some(
+            space @ (ColorSpace::RGB | ColorSpace::RGBA | ColorSpace::Luma | ColorSpace::LumaA),
+        ) => space,
+        _ => ColorSpace::RGB,
+    };
+    decoder.set_options(decoder.options().jpeg_set_out_colorspace(out));
+    let pixels = match decoder.decode() {
+        Ok(pixels) => pixels,
+        Err(DecodeErrors::FormatStatic(message)) if message.contains("Extra bytes") => {
+            return DynamicImage::from_decoder(lenient)
+                .map_err(|err| decode_error(format, None, err));
+        }
+        Err(err) => return Err(damaged(err)),
+    };
+    let (width, height) = decoder
+        .dimensions()
+        .map(|(w, h)| (w as u32, h as u32))
+        .unwrap_or_default();
+    let image = match out {
+        ColorSpace::Luma => {
+            image::GrayImage::from_raw(width, height, pixels).map(DynamicImage::from)
+        }
+        ColorSpace::LumaA => {
+            image::GrayAlphaImage::from_raw(width, height, pixels).map(DynamicImage::from)
+        }
+        ColorSpace::RGBA => {
+            image::RgbaImage::from_raw(width, height, pixels).map(DynamicImage::from)
+        }
+        _ => image::RgbImage::from_raw(width, height, pixels).map(DynamicImage::from),
+    };
+    image.ok_or_else(|| {
+        corrupt(
+            format,
+            "the decoded pixels do not fill the image".to_owned(),
+        )
     })
 }
 

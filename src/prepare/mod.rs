@@ -261,6 +261,14 @@ fn recognise(bytes: &[u8]) -> Result<SourceFormat, PrepareError> {
             format: format.name().to_owned(),
         });
     }
+    if format == SourceFormat::Bmp
+        && let Some(reason) = sniff::bmp_header_problem(bytes)
+    {
+        return Err(PrepareError::Corrupt {
+            format: format.name().to_owned(),
+            reason,
+        });
+    }
     Ok(format)
 }
 

@@ -228,6 +228,60 @@ pub fn png_bit_depth(bytes: &[u8]) -> Option<u8> {
     bytes.get(24).copied()
 }
 
+/// What is wrong with a BMP header that decoders would read past without complaint: a
+/// declared size far beyond the file, bit planes other than one, or a pixel density that
+/// makes the picture hundreds of times wider than tall (or the other way round). Such
+/// files are damaged or hostile; their pixels cannot be trusted.
+pub fn bmp_header_problem(bytes: &[u8]) -> Option<String> {
+    let u16_at = |at: usize| {
+        bytes
+            .get(at..at + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+    };
+    let u32_at = |at: usize| {
+        bytes
+            .get(at..at + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    // A few bytes of slack: some writers count padding differently.
+    const SLACK: u64 = 16;
+    let len = bytes.len() as u64;
+    let file_len = u64::from(u32_at(2)?);
+    if file_len > len + SLACK {
+        return Some(format!(
+            "the header says the file is {file_len} bytes, but it has {len}"
+        ));
+    }
+    let header_len = u32_at(14)?;
+    if header_len < 40 {
+        return None; // An OS/2 header has no further fields worth checking.
+    }
+    let planes = u16_at(26)?;
+    if planes != 1 {
+        return Some(format!(
+            "the header declares {planes} bit planes instead of 1"
+        ));
+    }
+    let offset = u64::from(u32_at(10)?);
+    let image_len = u64::from(u32_at(34)?);
+    if image_len > len.saturating_sub(offset) + SLACK {
+        return Some(format!(
+            "the header says the pixels take {image_len} bytes, but the file has {len}"
+        ));
+    }
+    let density = |at: usize| u32_at(at).map(|v| v as i32);
+    if let (Some(x), Some(y)) = (density(38), density(42))
+        && x > 0
+        && y > 0
+        && x.max(y) / x.min(y) > 1000
+    {
+        return Some(format!(
+            "the header gives an impossible pixel density ({x} × {y} per metre)"
+        ));
+    }
+    None
+}
+
 /// Whether a BMP uses only the common layout every BMP reader handles: a Windows
 /// (not OS/2) header, uncompressed or bit-field pixels, a usual bit depth, and sizes that
 /// agree with the file. RLE, embedded JPEG/PNG, 64-bit BMPs and inconsistent headers are

@@ -228,3 +228,67 @@ fn an_image_too_small_to_send_still_gets_a_preview() {
     ));
     assert_eq!(preview.expect("offered").unwrap().dimensions(), (10, 10));
 }
+
+/// A JPEG's bytes with `junk` inserted just before its second marker segment.
+fn jpeg_with_junk_between_segments(jpeg: &[u8], junk: &[u8]) -> Vec<u8> {
+    // SOI, then the first segment (JFIF APP0 from the `image` encoder or DQT).
+    let first_len = usize::from(u16::from_be_bytes([jpeg[4], jpeg[5]]));
+    let cut = 4 + first_len;
+    [&jpeg[..cut], junk, &jpeg[cut..]].concat()
+}
+
+#[test]
+fn damaged_jpeg_data_is_refused_even_when_a_lenient_decoder_shows_something() {
+    let jpeg = encode(&halves(64, 48), ImageFormat::Jpeg);
+    // Replace the middle of the entropy-coded data with a byte run no Huffman table
+    // codes for; the scan still ends properly, so only the decode can tell.
+    let scan = jpeg.windows(2).rposition(|w| w == [0xFF, 0xDA]).unwrap();
+    let mut damaged = jpeg.clone();
+    let middle = scan + (jpeg.len() - scan) / 2;
+    damaged[middle..middle + 8].copy_from_slice(&[0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00]);
+    assert!(
+        image::load_from_memory(&damaged).is_ok(),
+        "the lenient decoder accepts it"
+    );
+
+    let err = prepare(&damaged).unwrap_err();
+    assert!(matches!(err, PrepareError::Corrupt { .. }), "{err:?}");
+}
+
+#[test]
+fn junk_between_jpeg_header_segments_is_tolerated() {
+    let jpeg = encode(&halves(64, 48), ImageFormat::Jpeg);
+    let quirky = jpeg_with_junk_between_segments(&jpeg, b"\0\0\0\0\0\0\0\0");
+    let upload = prepare(&quirky).unwrap();
+    assert_within_limits(&upload);
+}
+
+#[test]
+fn bmp_headers_that_lie_are_refused() {
+    let bmp = encode(&halves(40, 30), ImageFormat::Bmp);
+    assert!(prepare(&bmp).is_ok());
+    let with = |at: usize, value: &[u8]| {
+        let mut bad = bmp.clone();
+        bad[at..at + value.len()].copy_from_slice(value);
+        bad
+    };
+    let cases = [
+        ("file size", with(2, &2_000_000_000u32.to_le_bytes())),
+        ("planes", with(26, &3u16.to_le_bytes())),
+        ("pixel data size", with(34, &2_000_000_000u32.to_le_bytes())),
+        (
+            "density",
+            with(
+                38,
+                &[30_000_000i32.to_le_bytes(), 3i32.to_le_bytes()].concat(),
+            ),
+        ),
+    ];
+    for (what, bad) in cases {
+        let err = prepare(&bad).unwrap_err();
+        assert!(
+            matches!(err, PrepareError::Corrupt { .. }),
+            "{what}: {err:?}"
+        );
+    }
+}
