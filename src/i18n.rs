@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::ApiError;
 use crate::engine::JobError;
 use crate::prepare::PrepareError;
+use crate::secret::{AppCodeError, SecretError};
 
 /// The languages Headcount speaks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -132,6 +133,36 @@ pub fn error_advice(lang: Lang, error: &JobError) -> String {
     };
     let key = format!("advice.{kind}");
     t!(&key, locale = lang.code()).into_owned()
+}
+
+/// Why typed text is not an AppCode, in the user's language.
+pub fn appcode_error_text(lang: Lang, error: &AppCodeError) -> String {
+    let locale = lang.code();
+    match error {
+        AppCodeError::Empty => t!("ui.appcode.empty", locale = locale),
+        AppCodeError::Whitespace => t!("ui.appcode.whitespace", locale = locale),
+        AppCodeError::Characters => t!("ui.appcode.characters", locale = locale),
+        AppCodeError::Length(n) => t!("ui.appcode.length", locale = locale, n = n),
+    }
+    .into()
+}
+
+/// Why the keyring could not be used, in the user's language. The platform's own detail
+/// (always English) is shown only where there is nothing better to say.
+pub fn secret_error_text(lang: Lang, error: &SecretError) -> String {
+    let locale = lang.code();
+    match error {
+        SecretError::Unavailable(_) => t!("secret.unavailable", locale = locale),
+        SecretError::Locked(_) => t!("secret.locked", locale = locale),
+        SecretError::InvalidEnv(reason) => t!(
+            "secret.invalid_env",
+            locale = locale,
+            reason = appcode_error_text(lang, reason)
+        ),
+        SecretError::Invalid(_) => t!("secret.invalid", locale = locale),
+        SecretError::Failed(detail) => t!("secret.failed", locale = locale, detail = detail),
+    }
+    .into()
 }
 
 /// A text from the translation files by key.

@@ -33,17 +33,22 @@ impl AppCode {
         if code.chars().any(char::is_whitespace) {
             return Err(AppCodeError::Whitespace);
         }
-        if !code
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
+        // It travels in an HTTP header: visible ASCII only.
+        if !code.chars().all(|c| c.is_ascii_graphic()) {
             return Err(AppCodeError::Characters);
         }
-        // Marketplace AppCodes are 32 hex digits; allow some slack for other gateways.
-        if !(16..=128).contains(&code.len()) {
+        // Marketplace AppCodes are 32 hex digits, but a company gateway may issue its own
+        // codes; only what cannot be a code at all is refused (see `is_typical`).
+        if code.len() > MAX_APPCODE_LEN {
             return Err(AppCodeError::Length(code.len()));
         }
         Ok(Self(code.to_owned()))
+    }
+
+    /// Whether this looks like an Alibaba Cloud marketplace AppCode (32 hex digits).
+    /// Others are accepted, with a gentle note, for gateways that issue their own.
+    pub fn is_typical(&self) -> bool {
+        self.0.len() == 32 && self.0.chars().all(|c| c.is_ascii_hexdigit())
     }
 
     /// The code itself, for the `Authorization` header and the keyring only.
@@ -85,9 +90,9 @@ pub enum AppCodeError {
     Empty,
     #[error("an AppCode has no spaces inside it")]
     Whitespace,
-    #[error("an AppCode has only letters, digits, '-' and '_'")]
+    #[error("an AppCode has only ASCII letters, digits and symbols")]
     Characters,
-    #[error("an AppCode is 32 characters long; this has {0}")]
+    #[error("{0} characters is far too long for an AppCode (they have 32)")]
     Length(usize),
 }
 
@@ -97,6 +102,9 @@ pub enum Source {
     Environment,
     Keyring,
 }
+
+/// Longer than any AppCode could be; 32 is usual.
+const MAX_APPCODE_LEN: usize = 256;
 
 /// Why the keyring could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -110,7 +118,7 @@ pub enum SecretError {
     Locked(String),
     /// `HEADCOUNT_APPCODE` is set to something that is not an AppCode.
     #[error("{APPCODE_ENV} is set but is not a valid AppCode: {0}")]
-    InvalidEnv(String),
+    InvalidEnv(AppCodeError),
     /// The stored entry is not a valid AppCode (edited by another tool?).
     #[error("the stored AppCode is not valid ({0}); store it again")]
     Invalid(String),
@@ -228,7 +236,7 @@ pub fn resolve(keyring: Option<&Keyring>) -> Result<Option<(AppCode, Source)>, S
         if !value.trim().is_empty() {
             return AppCode::parse(&value)
                 .map(|code| Some((code, Source::Environment)))
-                .map_err(|err| SecretError::InvalidEnv(err.to_string()));
+                .map_err(SecretError::InvalidEnv);
         }
     }
     let Some(keyring) = keyring else {
@@ -271,10 +279,24 @@ mod tests {
             Err(AppCodeError::Whitespace)
         );
         assert_eq!(
-            AppCode::parse("0123456789abcdef!!"),
+            AppCode::parse("0123456789abcdef\u{7f}"),
             Err(AppCodeError::Characters)
         );
-        assert_eq!(AppCode::parse("abc"), Err(AppCodeError::Length(3)));
+        assert_eq!(AppCode::parse("站台"), Err(AppCodeError::Characters));
+        assert_eq!(
+            AppCode::parse(&"a".repeat(300)),
+            Err(AppCodeError::Length(300))
+        );
+    }
+
+    #[test]
+    fn unusual_but_possible_codes_are_accepted_and_told_apart() {
+        let typical = AppCode::parse(CODE).expect("valid");
+        assert!(typical.is_typical());
+        for other in ["abc", "test-appcode", "Gateway.Key_1"] {
+            let code = AppCode::parse(other).expect("accepted");
+            assert!(!code.is_typical(), "{other}");
+        }
     }
 
     #[test]

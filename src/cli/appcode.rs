@@ -5,6 +5,7 @@ use std::io::{IsTerminal, Read};
 use rust_i18n::t;
 
 use super::{AppcodeAction, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use crate::i18n;
 use crate::i18n::Lang;
 use crate::secret::{self, APPCODE_ENV, AppCode, Keyring, Source};
 
@@ -25,7 +26,7 @@ fn keyring_or_report(lang: Lang) -> Option<Keyring> {
                 t!(
                     "cli.keyring_unavailable",
                     locale = lang.code(),
-                    reason = err
+                    reason = i18n::secret_error_text(lang, &err)
                 )
             );
             None
@@ -64,7 +65,11 @@ fn set(lang: Lang) -> u8 {
         Err(err) => {
             eprintln!(
                 "{}",
-                t!("cli.appcode_invalid", locale = locale, reason = err)
+                t!(
+                    "cli.appcode_invalid",
+                    locale = locale,
+                    reason = i18n::appcode_error_text(lang, &err)
+                )
             );
             return EXIT_USAGE;
         }
@@ -72,7 +77,11 @@ fn set(lang: Lang) -> u8 {
     if let Err(err) = keyring.save(&code) {
         eprintln!(
             "{}",
-            t!("cli.keyring_failed", locale = locale, reason = err)
+            t!(
+                "cli.keyring_failed",
+                locale = locale,
+                reason = i18n::secret_error_text(lang, &err)
+            )
         );
         return EXIT_USAGE;
     }
@@ -85,6 +94,9 @@ fn set(lang: Lang) -> u8 {
             hint = code.hint()
         )
     );
+    if !code.is_typical() {
+        eprintln!("{}", t!("appcode.unusual", locale = locale));
+    }
     if std::env::var_os(APPCODE_ENV).is_some() {
         eprintln!(
             "{}",
@@ -134,7 +146,11 @@ fn status(lang: Lang) -> u8 {
             Err(err) => {
                 eprintln!(
                     "{}",
-                    t!("cli.keyring_unavailable", locale = locale, reason = err)
+                    t!(
+                        "cli.keyring_unavailable",
+                        locale = locale,
+                        reason = i18n::secret_error_text(lang, &err)
+                    )
                 );
                 EXIT_USAGE
             }
@@ -142,7 +158,11 @@ fn status(lang: Lang) -> u8 {
         Err(err) => {
             eprintln!(
                 "{}",
-                t!("cli.keyring_failed", locale = locale, reason = err)
+                t!(
+                    "cli.keyring_failed",
+                    locale = locale,
+                    reason = i18n::secret_error_text(lang, &err)
+                )
             );
             EXIT_USAGE
         }
@@ -169,7 +189,11 @@ fn clear(lang: Lang) -> u8 {
         Err(err) => {
             eprintln!(
                 "{}",
-                t!("cli.keyring_failed", locale = locale, reason = err)
+                t!(
+                    "cli.keyring_failed",
+                    locale = locale,
+                    reason = i18n::secret_error_text(lang, &err)
+                )
             );
             EXIT_USAGE
         }

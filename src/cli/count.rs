@@ -55,18 +55,23 @@ fn appcode(lang: Lang) -> Result<AppCode, String> {
     let keyring = Keyring::native();
     match secret::resolve(keyring.as_ref().ok()) {
         Ok(Some((code, _))) => Ok(code),
-        Ok(None) => {
-            let mut message = t!("cli.no_appcode", locale = locale).into_owned();
-            if let Err(err) = keyring {
-                message = format!(
-                    "{}\n{message}",
-                    t!("cli.keyring_unavailable", locale = locale, reason = err)
-                );
-            }
-            Err(message)
-        }
-        Err(err @ secret::SecretError::InvalidEnv(_)) => Err(err.to_string()),
-        Err(err) => Err(t!("cli.keyring_failed", locale = locale, reason = err).into_owned()),
+        // Without a keyring, `appcode set` cannot help: the variable is the only way.
+        Ok(None) => match keyring {
+            Ok(_) => Err(t!("cli.no_appcode", locale = locale).into_owned()),
+            Err(err) => Err(t!(
+                "cli.keyring_unavailable",
+                locale = locale,
+                reason = i18n::secret_error_text(lang, &err)
+            )
+            .into_owned()),
+        },
+        Err(err @ secret::SecretError::InvalidEnv(_)) => Err(i18n::secret_error_text(lang, &err)),
+        Err(err) => Err(t!(
+            "cli.keyring_failed",
+            locale = locale,
+            reason = i18n::secret_error_text(lang, &err)
+        )
+        .into_owned()),
     }
 }
 

@@ -270,20 +270,27 @@ impl HeadcountApp {
         let locale = self.lang().code();
         match result {
             Ok(()) => {
-                let key = match action {
-                    KeyringAction::Save(_) => {
+                let (key, unusual) = match &action {
+                    KeyringAction::Save(code) => {
                         self.panel.appcode_input.clear();
                         self.panel.show_appcode = false;
-                        "ui.settings.saved"
+                        ("ui.settings.saved", !code.is_typical())
                     }
-                    KeyringAction::Clear => "ui.settings.cleared",
+                    KeyringAction::Clear => ("ui.settings.cleared", false),
                 };
-                self.panel.notice = Some(Ok(t!(key, locale = locale).into()));
+                let mut notice = t!(key, locale = locale).into_owned();
+                if unusual {
+                    notice = format!("{notice}\n{}", t!("appcode.unusual", locale = locale));
+                }
+                self.panel.notice = Some(Ok(notice));
             }
             Err(err) => {
-                self.panel.notice = Some(Err(
-                    t!("ui.err.keyring", locale = locale, reason = err).into()
-                ));
+                self.panel.notice = Some(Err(t!(
+                    "ui.err.keyring",
+                    locale = locale,
+                    reason = crate::i18n::secret_error_text(self.lang(), &err)
+                )
+                .into()));
             }
         }
         let keyring = self

@@ -12,7 +12,12 @@ pub fn headline(lang: Lang, error: &ItemError) -> String {
     let locale = lang.code();
     match error {
         ItemError::NoAppCode => t!("ui.err.no_appcode", locale = locale).into(),
-        ItemError::Keyring(err) => t!("ui.err.keyring", locale = locale, reason = err).into(),
+        ItemError::Keyring(err) => t!(
+            "ui.err.keyring",
+            locale = locale,
+            reason = crate::i18n::secret_error_text(lang, err)
+        )
+        .into(),
         ItemError::BadEndpoint(err) => {
             t!("ui.err.bad_endpoint", locale = locale, reason = err).into()
         }

@@ -11,7 +11,8 @@ use super::tasks::{AppCodeState, Connection, ItemError};
 use super::theme::{self, ThemePref};
 use crate::api::{Count, DEFAULT_ENDPOINT};
 use crate::i18n::Lang;
-use crate::secret::{APPCODE_ENV, AppCode, AppCodeError, Source};
+use crate::i18n::appcode_error_text;
+use crate::secret::{APPCODE_ENV, AppCode, Source};
 
 /// The saved settings. Never holds the AppCode.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -224,7 +225,7 @@ fn stored_status_ui(ui: &mut egui::Ui, lang: Lang, state: &AppCodeState) {
                 t!(
                     "ui.settings.keyring_unavailable",
                     locale = locale,
-                    reason = err,
+                    reason = crate::i18n::secret_error_text(lang, err),
                     var = APPCODE_ENV
                 ),
             );
@@ -350,15 +351,4 @@ fn appearance_section_ui(
             }
         }
     });
-}
-
-pub fn appcode_error_text(lang: Lang, error: &AppCodeError) -> String {
-    let locale = lang.code();
-    match error {
-        AppCodeError::Empty => t!("ui.appcode.empty", locale = locale),
-        AppCodeError::Whitespace => t!("ui.appcode.whitespace", locale = locale),
-        AppCodeError::Characters => t!("ui.appcode.characters", locale = locale),
-        AppCodeError::Length(n) => t!("ui.appcode.length", locale = locale, n = n),
-    }
-    .into()
 }
