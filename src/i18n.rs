@@ -115,10 +115,18 @@ pub fn error_text(lang: Lang, error: &JobError) -> String {
 pub fn api_error_text(lang: Lang, error: &ApiError) -> String {
     let locale = lang.code();
     let key = format!("error.{}", error.kind());
+    // The gateway's reason in its own words ("Invalid Url"), after the status.
+    let status_with = |status: &u16, message: &str| match message.trim() {
+        "" => status.to_string(),
+        reason => format!("{status}: {reason}"),
+    };
     let text = match error {
-        ApiError::BadRequest { status, .. }
-        | ApiError::ServiceFault { status, .. }
-        | ApiError::Unexpected { status, .. } => t!(&key, locale = locale, status = status),
+        ApiError::ServiceFault { status: 504, .. } => t!("error.gateway_timeout", locale = locale),
+        ApiError::BadRequest { status, message }
+        | ApiError::ServiceFault { status, message }
+        | ApiError::Unexpected { status, message } => {
+            t!(&key, locale = locale, status = status_with(status, message))
+        }
         ApiError::UnknownCode { code, .. } => t!(&key, locale = locale, code = code),
         _ => t!(&key, locale = locale),
     };
@@ -129,6 +137,13 @@ pub fn api_error_text(lang: Lang, error: &ApiError) -> String {
 pub fn error_advice(lang: Lang, error: &JobError) -> String {
     let kind = match error {
         JobError::Skipped(_) => "skipped",
+        other
+            if other
+                .api_error()
+                .is_some_and(ApiError::is_malformed_request) =>
+        {
+            "malformed_request"
+        }
         other => other.kind(),
     };
     let key = format!("advice.{kind}");
@@ -192,10 +207,12 @@ mod tests {
     use crate::api::{Failure, VendorCode};
 
     fn api(error: ApiError) -> JobError {
-        JobError::Api(Failure {
+        JobError::from(Failure {
             error,
             code: None,
             request_id: None,
+            service_message: None,
+            gateway_code: None,
             attempts: 1,
             elapsed: std::time::Duration::ZERO,
         })

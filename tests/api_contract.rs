@@ -1031,3 +1031,46 @@ fn fake_serves_callers_without_a_runtime_and_stops_when_dropped() {
         "the delayed request is closed without an answer"
     );
 }
+
+#[tokio::test]
+async fn the_services_own_words_are_kept_with_every_failure() {
+    for style in STYLES {
+        let fake = FakeApi::start();
+        fake.set_gateway_style(style);
+        fake.add_appcode(DEFAULT_APPCODE, Account::with_quota(0));
+        let failure = retried_failure(&fake, 2).await;
+        assert_eq!(failure.error, ApiError::QuotaExhausted);
+        let message = failure.service_message.unwrap_or_default();
+        assert!(message.contains("Quota Exhausted"), "{style:?}: {message}");
+        assert_eq!(
+            failure.gateway_code.is_some(),
+            style == GatewayStyle::New,
+            "{style:?}"
+        );
+    }
+
+    let fake = FakeApi::start();
+    fake.push_fault(Fault::json_body(
+        r#"{"code":"1","msg":"检测人流量为: 3人","number":null}"#,
+    ));
+    let failure = retried_failure(&fake, 2).await;
+    assert!(matches!(failure.error, ApiError::Malformed(_)));
+    assert_eq!(
+        failure.service_message.as_deref(),
+        Some("检测人流量为: 3人")
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_path_or_request_shape_stops_a_batch() {
+    let fake = FakeApi::start();
+    fake.push_fault(Fault::status(404, "Invalid Url"));
+    let failure = retried_failure(&fake, 2).await;
+    assert!(failure.error.stops_batch(), "{:?}", failure.error);
+    assert!(!failure.error.is_malformed_request());
+
+    fake.push_fault(Fault::status(400, "Invalid Content-Type"));
+    let failure = retried_failure(&fake, 2).await;
+    assert!(failure.error.stops_batch(), "{:?}", failure.error);
+    assert!(failure.error.is_malformed_request());
+}

@@ -15,36 +15,39 @@ pub struct Answer {
 }
 
 impl Answer {
-    /// The count, message and code of a successful answer; otherwise the error and the code.
+    /// The count, message and code of a successful answer; otherwise the error, the code
+    /// and the service's message.
     #[allow(clippy::result_large_err)]
-    pub fn into_count(self) -> Result<(u64, String, String), (ApiError, String)> {
+    pub fn into_count(self) -> Result<(u64, String, String), (ApiError, String, String)> {
         let Ok(code) = self.code.trim().parse::<i64>() else {
             return Err((
                 ApiError::UnknownCode {
                     code: self.code.clone(),
-                    message: self.message,
+                    message: self.message.clone(),
                 },
                 self.code,
+                self.message,
             ));
         };
         if code != 1 {
             let error = match VendorCode::from_code(code) {
                 Some(code) => ApiError::Image {
                     code,
-                    message: self.message,
+                    message: self.message.clone(),
                 },
                 None => ApiError::UnknownCode {
                     code: self.code.clone(),
-                    message: self.message,
+                    message: self.message.clone(),
                 },
             };
-            return Err((error, self.code));
+            return Err((error, self.code, self.message));
         }
         match self.number.as_ref().and_then(people_count) {
             Some(people) => Ok((people, self.message, self.code)),
             None => Err((
                 ApiError::Malformed(format!("`number` is {:?}", self.number)),
                 self.code,
+                self.message,
             )),
         }
     }
@@ -177,7 +180,7 @@ mod tests {
         answer
             .into_count()
             .map(|(people, ..)| people)
-            .map_err(|(error, _)| error)
+            .map_err(|(error, _, _)| error)
     }
 
     #[test]

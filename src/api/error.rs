@@ -81,7 +81,21 @@ impl ApiError {
                 | Self::QuotaExhausted
                 | Self::QuotaExpired
                 | Self::Arrears
+                // A wrong path, method or request shape: every call would be refused alike.
+                | Self::BadRequest { .. }
         )
+    }
+
+    /// A rejection of the request's shape rather than its address: a missing field or a
+    /// wrong content type. Only a bug, or a proxy that rewrites requests, causes it.
+    pub fn is_malformed_request(&self) -> bool {
+        let Self::BadRequest { message, .. } = self else {
+            return false;
+        };
+        let lower = message.to_ascii_lowercase();
+        ["parameter", "content-type", "multipart"]
+            .iter()
+            .any(|needle| lower.contains(needle))
     }
 
     /// A short stable identifier, for JSON/CSV output and for choosing a translation.

@@ -90,6 +90,11 @@ pub struct Failure {
     /// The vendor's `code`, when the answer had one.
     pub code: Option<String>,
     pub request_id: Option<String>,
+    /// The service's own words: the vendor's `msg`, or the gateway's
+    /// `X-Ca-Error-Message`, as sent.
+    pub service_message: Option<String>,
+    /// The gateway's `X-Ca-Error-Code`, when it sent one.
+    pub gateway_code: Option<String>,
     pub attempts: u32,
     pub elapsed: Duration,
 }
@@ -105,6 +110,8 @@ pub struct Client {
 struct Attempt {
     result: Result<Answer, ApiError>,
     request_id: Option<String>,
+    error_code: Option<String>,
+    error_message: Option<String>,
 }
 
 impl Client {
@@ -136,7 +143,7 @@ impl Client {
         loop {
             attempts += 1;
             let attempt = self.send(appcode, body.clone()).await;
-            let (error, code) = match attempt.result {
+            let (error, code, vendor_message) = match attempt.result {
                 Ok(answer) => match answer.into_count() {
                     Ok((people, message, code)) => {
                         return Ok(Count {
@@ -148,19 +155,24 @@ impl Client {
                             elapsed: started.elapsed(),
                         });
                     }
-                    Err((error, code)) => (error, Some(code)),
+                    Err((error, code, message)) => (error, Some(code), Some(message)),
                 },
-                Err(error) => (error, None),
+                Err(error) => (error, None, None),
             };
 
             let delay = (error.is_retryable())
                 .then(|| self.config.retry.delay_before_retry(attempts))
                 .flatten();
             let Some(delay) = delay else {
+                let service_message = vendor_message
+                    .or(attempt.error_message)
+                    .filter(|message| !message.trim().is_empty());
                 return Err(Failure {
                     error,
                     code,
                     request_id: attempt.request_id,
+                    service_message,
+                    gateway_code: attempt.error_code,
                     attempts,
                     elapsed: started.elapsed(),
                 });
@@ -194,6 +206,8 @@ impl Client {
                 return Attempt {
                     result: Err(transport_error(&err)),
                     request_id: None,
+                    error_code: None,
+                    error_message: None,
                 };
             }
         };
@@ -229,7 +243,12 @@ impl Client {
             },
             "api call"
         );
-        Attempt { result, request_id }
+        Attempt {
+            result,
+            request_id,
+            error_code,
+            error_message,
+        }
     }
 }
 

@@ -22,6 +22,8 @@ const COUNT_COLUMNS: &[&str] = &[
     "error",
     "error_message",
     "elapsed_ms",
+    "attempts",
+    "advice",
 ];
 
 const PREPARE_COLUMNS: &[&str] = &[
@@ -190,15 +192,16 @@ fn count_record(lang: Lang, report: &JobReport) -> Record {
             format!("{:>6}  {label}  {}", count.people, count.message)
         }
         Err(error) => {
-            let (code, request_id, attempts) = match error {
+            let (code, request_id, attempts, service_message, gateway_code) = match error {
                 JobError::Api(failure) => (
                     failure.code.clone(),
                     failure.request_id.clone(),
                     failure.attempts,
+                    failure.service_message.as_deref(),
+                    failure.gateway_code.as_deref(),
                 ),
-                _ => (None, None, 0),
+                _ => (None, None, 0, None, None),
             };
-            let service_message = error.api_error().and_then(|e| e.service_message());
             let text = i18n::error_text_for(lang, Some(&report.input.short_label()), error);
             let advice = i18n::error_advice(lang, error);
             fields.insert("count".into(), Value::Null);
@@ -209,6 +212,9 @@ fn count_record(lang: Lang, report: &JobReport) -> Record {
             fields.insert("error_message".into(), json!(text));
             fields.insert("advice".into(), json!(advice));
             fields.insert("attempts".into(), json!(attempts));
+            if let Some(gateway_code) = gateway_code {
+                fields.insert("gateway_code".into(), json!(gateway_code));
+            }
             let detail = service_message
                 .map(|m| format!(" [{m}]"))
                 .unwrap_or_default();

@@ -28,11 +28,18 @@ pub enum JobError {
     UnsupportedAddress(String),
     #[error(transparent)]
     Prepare(#[from] PrepareError),
+    /// Boxed: a failure carries the service's words and ids, and most results are Ok.
     #[error(transparent)]
-    Api(#[from] Failure),
+    Api(Box<Failure>),
     /// Not sent, because an earlier answer showed every call would fail the same way.
     #[error("not sent: {0}")]
     Skipped(ApiError),
+}
+
+impl From<Failure> for JobError {
+    fn from(failure: Failure) -> Self {
+        Self::Api(Box::new(failure))
+    }
 }
 
 impl JobError {

@@ -249,7 +249,11 @@ fn error_ui(
         ui.label(advice);
     }
     if let ItemError::Job(job) = error {
-        if let Some(message) = job.api_error().and_then(|api| api.service_message()) {
+        let message = match job {
+            crate::engine::JobError::Api(failure) => failure.service_message.as_deref(),
+            other => other.api_error().and_then(|api| api.service_message()),
+        };
+        if let Some(message) = message {
             ui.add_space(4.0);
             ui.weak(t!("ui.result.message", locale = locale));
             ui.label(message);

@@ -110,7 +110,7 @@ impl Connection {
             timeout: self.timeout,
             ..ClientConfig::default()
         };
-        Client::new(config).map_err(|err| ItemError::Job(JobError::Api(failure(err))))
+        Client::new(config).map_err(|err| ItemError::Job(JobError::from(failure(err))))
     }
 }
 
@@ -119,6 +119,8 @@ fn failure(error: crate::api::ApiError) -> crate::api::Failure {
         error,
         code: None,
         request_id: None,
+        service_message: None,
+        gateway_code: None,
         attempts: 0,
         elapsed: Duration::ZERO,
     }
