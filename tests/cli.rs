@@ -251,7 +251,9 @@ fn csv_starts_with_a_bom_and_a_header() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
-        Some("\u{feff}input,count,code,message,request_id,error,error_message,elapsed_ms,attempts,advice")
+        Some(
+            "\u{feff}input,count,code,message,request_id,error,error_message,elapsed_ms,attempts,advice"
+        )
     );
     assert!(lines.next().is_some_and(|row| row.contains(",1,")));
 }

@@ -492,10 +492,15 @@ impl HeadcountApp {
             return;
         };
         let waited_too_long = self.launched.elapsed() > Duration::from_secs(60);
+        let no_preview_coming = self.selected.is_none_or(|id| {
+            self.items
+                .iter()
+                .any(|item| item.id == id && item.preview_error.is_some())
+        });
         let settled = !self.busy()
             && self.preview_loading.is_none()
             && self.panel.appcode.is_some()
-            && (self.selected.is_none() || self.preview.is_some() || waited_too_long);
+            && (no_preview_coming || self.preview.is_some() || waited_too_long);
         if self.frames < limit || !(settled || waited_too_long) {
             ctx.request_repaint_after(Duration::from_millis(50));
             return;

@@ -271,7 +271,9 @@ fn error_ui(
         {
             commands.push(MainCommand::OpenSettings);
         }
-        if ui.button(t!("ui.result.retry", locale = locale)).clicked() {
+        // A file that cannot be read or prepared would only fail the same way again.
+        if error.may_pass_on_retry() && ui.button(t!("ui.result.retry", locale = locale)).clicked()
+        {
             commands.push(MainCommand::Retry(item.id));
         }
     });

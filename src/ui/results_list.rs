@@ -68,13 +68,34 @@ pub fn results_list_ui(
             }
         });
     });
-    ui.weak(t!(
-        "ui.list.summary",
-        locale = locale,
-        done = done,
-        total = items.len(),
-        people = people
-    ));
+    let failed = items
+        .iter()
+        .filter(|item| matches!(item.status, ItemStatus::Failed(_)))
+        .count();
+    // A total that silently leaves out failed photos would read as "nobody there".
+    let summary = if failed == 0 {
+        t!(
+            "ui.list.summary",
+            locale = locale,
+            done = done,
+            total = items.len(),
+            people = people
+        )
+    } else {
+        t!(
+            "ui.list.summary_failed",
+            locale = locale,
+            done = done,
+            total = items.len(),
+            failed = failed,
+            people = people
+        )
+    };
+    if failed == 0 {
+        ui.weak(summary);
+    } else {
+        ui.label(summary);
+    }
     let busy = items
         .iter()
         .any(|item| matches!(item.status, ItemStatus::Queued | ItemStatus::Running));
@@ -148,29 +169,51 @@ fn row_ui(
             ui.painter().rect_filled(rect, 6.0, visuals.weak_bg_fill);
         }
         let text_color = ui.visuals().text_color();
+        let weak_color = ui.visuals().weak_text_color();
         let inner = rect.shrink2(egui::vec2(8.0, 4.0));
         let painter = ui.painter_at(rect);
-        painter.text(
-            inner.left_top(),
-            egui::Align2::LEFT_TOP,
-            &name,
-            egui::FontId::proportional(14.0),
-            text_color,
+        // The status is drawn first and keeps its full width; the name and the detail
+        // are cut to what is left, with an ellipsis, so long camera file names never run
+        // over the count.
+        // Red or accent text is hard to read on the selection's fill.
+        let status_color = match color {
+            Some(_) if selected => ui.visuals().strong_text_color(),
+            Some(color) => color,
+            None => weak_color,
+        };
+        let status = painter.layout_no_wrap(status, egui::FontId::proportional(14.0), status_color);
+        let status_width = status.size().x;
+        painter.galley(
+            inner.right_top() - egui::vec2(status_width, 0.0),
+            status,
+            weak_color,
         );
-        painter.text(
-            inner.right_top(),
-            egui::Align2::RIGHT_TOP,
-            &status,
-            egui::FontId::proportional(14.0),
-            color.unwrap_or(ui.visuals().weak_text_color()),
-        );
-        painter.text(
-            inner.left_bottom(),
-            egui::Align2::LEFT_BOTTOM,
-            &detail,
-            egui::FontId::proportional(12.0),
-            ui.visuals().weak_text_color(),
+        let name_width = (inner.width() - status_width - 10.0).max(20.0);
+        let name = one_line(&painter, &name, 14.0, text_color, name_width);
+        painter.galley(inner.left_top(), name, text_color);
+        let detail = one_line(&painter, &detail, 12.0, weak_color, inner.width());
+        painter.galley(
+            inner.left_bottom() - egui::vec2(0.0, detail.size().y),
+            detail,
+            weak_color,
         );
     }
     response
+}
+
+/// `text` laid out on one line no wider than `width`, cut with "…" when it does not fit.
+fn one_line(
+    painter: &egui::Painter,
+    text: &str,
+    size: f32,
+    color: egui::Color32,
+    width: f32,
+) -> std::sync::Arc<egui::Galley> {
+    let mut job = egui::text::LayoutJob::simple_singleline(
+        text.to_owned(),
+        egui::FontId::proportional(size),
+        color,
+    );
+    job.wrap = egui::text::TextWrapping::truncate_at_width(width);
+    painter.layout_job(job)
 }
