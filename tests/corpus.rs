@@ -259,3 +259,33 @@ fn every_corpus_file_becomes_a_valid_upload_or_a_clear_error() {
         failures.join("\n")
     );
 }
+
+/// Mean absolute difference of two same-sized images, per channel, 0–255.
+fn difference(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let total: u64 = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(x, y)| u64::from(x.abs_diff(*y)))
+        .sum();
+    total as f64 / a.as_raw().len() as f64
+}
+
+#[test]
+fn webp_exif_orientation_is_applied() {
+    let upright = image::open(Path::new(CORPUS).join("photos/people/hopper.jpg"))
+        .unwrap()
+        .into_rgb8();
+    for name in ["hopper_orientation_3.webp", "hopper_orientation_6.webp"] {
+        let bytes = std::fs::read(Path::new(CORPUS).join("other/pillow").join(name)).unwrap();
+        let as_stored = image::load_from_memory(&bytes).unwrap().into_rgb8();
+        let upload = prepare(&bytes).unwrap();
+        let sent = image::load_from_memory(&upload.bytes).unwrap().into_rgb8();
+        let (to_upright, to_stored) = (difference(&sent, &upright), difference(&sent, &as_stored));
+        assert!(
+            to_upright * 3.0 < to_stored,
+            "{name}: {to_upright:.1} from upright, {to_stored:.1} from as stored"
+        );
+    }
+}

@@ -139,13 +139,27 @@ fn open_decoder(
 fn read_header(format: SourceFormat, decoder: &mut dyn ImageDecoder) -> Header {
     let (width, height) = decoder.dimensions();
     // Broken EXIF must not make a good photo unusable: it is then shown as stored.
-    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let orientation = match decoder.orientation() {
+        Ok(Orientation::NoTransforms) | Err(_) => exif_orientation(decoder),
+        Ok(orientation) => orientation,
+    };
     Header {
         format,
         width,
         height,
         orientation,
     }
+}
+
+/// The orientation in an EXIF block that starts with the JPEG-style `Exif\0\0` marker.
+/// Some writers (Pillow, for one) put it into WebP's EXIF chunk, where `image` expects the
+/// bare TIFF structure and so finds no orientation at all.
+fn exif_orientation(decoder: &mut dyn ImageDecoder) -> Orientation {
+    let Ok(Some(exif)) = decoder.exif_metadata() else {
+        return Orientation::NoTransforms;
+    };
+    let tiff = exif.strip_prefix(b"Exif\0\0").unwrap_or(&exif);
+    Orientation::from_exif_chunk(tiff).unwrap_or(Orientation::NoTransforms)
 }
 
 /// Read dimensions and orientation from the header only.
