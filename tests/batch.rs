@@ -21,6 +21,24 @@ fn photo() -> Input {
     )
 }
 
+/// `n` different small photos: a batch of copies would be counted once.
+fn distinct_photos(n: usize) -> Vec<Input> {
+    (0..n)
+        .map(|i| {
+            let shade = (i * 20) as u8;
+            let image = image::RgbImage::from_pixel(32, 24, image::Rgb([shade, 90, 200]));
+            let mut png = std::io::Cursor::new(Vec::new());
+            image
+                .write_to(&mut png, image::ImageFormat::Png)
+                .expect("encode");
+            Input::Bytes {
+                name: format!("photo-{i}.png"),
+                bytes: std::sync::Arc::new(png.into_inner()),
+            }
+        })
+        .collect()
+}
+
 fn client(fake: &FakeApi) -> Client {
     Client::new(ClientConfig {
         endpoint: Url::parse(&fake.endpoint()).expect("the fake's endpoint is a URL"),
@@ -40,7 +58,7 @@ fn client(fake: &FakeApi) -> Client {
 fn batch(
     fake: &FakeApi,
     code: &str,
-    inputs: usize,
+    inputs: Vec<Input>,
     concurrency: usize,
 ) -> (BatchSummary, Vec<JobReport>) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -50,11 +68,11 @@ fn batch(
         .expect("runtime");
     let appcode = AppCode::parse(code).expect("a well-formed test AppCode");
     let client = client(fake);
-    let mut reports: Vec<Option<JobReport>> = vec![None; inputs];
+    let mut reports: Vec<Option<JobReport>> = vec![None; inputs.len()];
     let summary = runtime.block_on(engine::run_batch(
         &client,
         &appcode,
-        vec![photo(); inputs],
+        inputs,
         concurrency,
         |index, report| {
             assert!(reports[index].is_none(), "input {index} reported twice");
@@ -84,7 +102,7 @@ fn one_at_a_time_a_rejected_appcode_is_always_the_first_answer_and_the_rest_is_s
     // The scheduling race this guards against showed up about once in a few runs.
     for round in 0..25 {
         let fake = FakeApi::start();
-        let (summary, reports) = batch(&fake, UNKNOWN_CODE, 4, 1);
+        let (summary, reports) = batch(&fake, UNKNOWN_CODE, distinct_photos(4), 1);
         assert_eq!(
             kinds(&reports),
             ["invalid_appcode", "skipped", "skipped", "skipped"],
@@ -104,7 +122,7 @@ fn a_quota_that_runs_out_mid_batch_bills_only_what_it_allows() {
     let fake = FakeApi::start();
     let code = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     fake.add_appcode(code, Account::with_quota(3));
-    let (summary, reports) = batch(&fake, code, 10, 2);
+    let (summary, reports) = batch(&fake, code, distinct_photos(10), 2);
 
     assert_eq!(summary.succeeded, 3);
     assert_eq!(summary.failed, 7);
@@ -130,7 +148,7 @@ fn a_quota_that_runs_out_mid_batch_bills_only_what_it_allows() {
 #[test]
 fn every_input_of_a_good_batch_is_counted_once() {
     let fake = FakeApi::start();
-    let (summary, reports) = batch(&fake, DEFAULT_APPCODE, 6, 3);
+    let (summary, reports) = batch(&fake, DEFAULT_APPCODE, distinct_photos(6), 3);
     assert_eq!(kinds(&reports), ["ok"; 6]);
     assert_eq!(summary.succeeded, 6);
     assert_eq!(fake.calls(), 6);
@@ -139,4 +157,35 @@ fn every_input_of_a_good_batch_is_counted_once() {
         .map(|report| report.outcome.as_ref().map_or(0, |count| count.people))
         .sum();
     assert_eq!(summary.people, people);
+}
+
+#[test]
+fn the_same_photo_listed_again_is_paid_for_once() {
+    let fake = FakeApi::start();
+    let mut inputs = vec![photo(); 3];
+    inputs.extend(distinct_photos(2));
+    inputs.push(photo());
+    let (summary, reports) = batch(&fake, DEFAULT_APPCODE, inputs, 2);
+
+    assert_eq!(kinds(&reports), ["ok"; 6]);
+    assert_eq!(summary.succeeded, 6);
+    assert_eq!(fake.calls(), 3, "hopper once, the two others once each");
+    let reused: Vec<bool> = reports.iter().map(|report| report.reused).collect();
+    assert_eq!(reused.iter().filter(|r| **r).count(), 3, "{reused:?}");
+    let people = |i: usize| reports[i].outcome.as_ref().map(|c| c.people).ok();
+    assert!([1, 2, 5].iter().all(|&i| people(i) == people(0)));
+}
+
+#[test]
+fn a_failed_call_is_not_remembered() {
+    let fake = FakeApi::start();
+    // Refused once (not retried, and not a reason to stop the batch), then answered.
+    fake.push_fault(common::fake_api::Fault::status(
+        413,
+        "Request Entity too Large",
+    ));
+    let (_, reports) = batch(&fake, DEFAULT_APPCODE, vec![photo(), photo()], 1);
+    assert_eq!(kinds(&reports), ["too_large", "ok"]);
+    assert!(!reports[1].reused);
+    assert_eq!(fake.calls(), 2);
 }

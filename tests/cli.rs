@@ -202,21 +202,16 @@ fn a_wrong_appcode_stops_the_batch_after_one_paid_call() {
 fn an_exhausted_quota_is_said_plainly_and_the_rest_is_not_sent() {
     let fake = FakeApi::start();
     fake.add_appcode(CODE, Account::with_quota(1));
-    let photo = hopper();
-    let photo = photo.to_str().expect("utf-8");
-    let output = headcount(
-        &fake,
-        &[
-            "--lang",
-            "en",
-            "count",
-            "--concurrency",
-            "1",
-            photo,
-            photo,
-            photo,
-        ],
-    );
+    // Three different photos: copies of one would be counted once and then reused.
+    let photos = [
+        hopper(),
+        corpus("photos/people/kodim12.png"),
+        corpus("photos/people/kodim14.png"),
+    ];
+    let photos: Vec<&str> = photos.iter().map(|p| p.to_str().expect("utf-8")).collect();
+    let mut args = vec!["--lang", "en", "count", "--concurrency", "1"];
+    args.extend(&photos);
+    let output = headcount(&fake, &args);
 
     assert_eq!(output.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -405,4 +400,20 @@ fn when_the_reader_goes_away_the_rest_of_the_batch_is_not_sent() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(fake.calls() < 6, "calls: {}", fake.calls());
+}
+
+#[test]
+fn a_photo_given_twice_is_sent_once_and_marked_as_reused() {
+    let fake = FakeApi::start();
+    let photo = hopper();
+    let photo = photo.to_str().expect("utf-8");
+    let output = headcount(&fake, &["count", "--format", "json", photo, photo]);
+
+    assert_eq!(output.status.code(), Some(0));
+    let lines = json_lines(&output);
+    assert_eq!(lines[0]["count"], lines[1]["count"]);
+    assert_eq!(lines[0]["reused"], Value::Null);
+    assert_eq!(lines[1]["reused"], true);
+    assert_eq!(lines[1]["attempts"], 0);
+    assert_eq!(fake.calls(), 1);
 }

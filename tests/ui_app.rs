@@ -232,11 +232,12 @@ fn a_wrong_appcode_stops_a_batch_and_retry_sends_the_rest_once_it_is_fixed() {
     let (fake, endpoint) = start_fake();
     let mut harness = app(keyring_with(Some(WRONG_CODE)), &endpoint, Lang::En);
     harness.run_steps(2);
-    for _ in 0..3 {
+    for name in ["hopper.jpg", "kodim12.png", "kodim14.png"] {
+        let path = corpus_photo().with_file_name(name);
         harness
             .input_mut()
             .dropped_files
-            .push(Arc::new(DroppedPath(corpus_photo())));
+            .push(Arc::new(DroppedPath(path)));
     }
     harness.step();
 
@@ -261,9 +262,15 @@ fn a_wrong_appcode_stops_a_batch_and_retry_sends_the_rest_once_it_is_fixed() {
     });
 
     harness.get_by_label("Retry failed").click_accesskit();
-    let people = format!("hopper.jpg: {} people", expected_people());
+    let rows: Vec<String> = ["hopper.jpg", "kodim12.png", "kodim14.png"]
+        .iter()
+        .map(|name| {
+            let bytes = std::fs::read(corpus_photo().with_file_name(name)).expect("read");
+            format!("{name}: {} people", expected_count(&bytes))
+        })
+        .collect();
     step_until(&mut harness, "three counts", |h| {
-        h.query_all_by_label(&people).count() == 3
+        rows.iter().all(|row| h.query_by_label(row).is_some())
     });
     assert_eq!(fake.calls(), 4);
     assert!(harness.query_by_label("Retry failed").is_none());
@@ -309,4 +316,30 @@ fn ctrl_v_with_nothing_on_the_clipboard_says_so_and_with_a_path_counts_it() {
         h.query_by_label(&people).is_some()
     });
     assert_eq!(fake.calls(), 1);
+}
+
+#[test]
+fn a_photo_dropped_again_is_not_paid_for_again() {
+    let (fake, endpoint) = start_fake();
+    let mut harness = app(keyring_with(Some(GOOD_CODE)), &endpoint, Lang::En);
+    harness.run_steps(2);
+    for _ in 0..2 {
+        harness
+            .input_mut()
+            .dropped_files
+            .push(Arc::new(DroppedPath(corpus_photo())));
+    }
+    harness.step();
+
+    let row = format!("hopper.jpg: {} people", expected_people());
+    step_until(&mut harness, "two counts", |h| {
+        h.query_all_by_label(&row).count() == 2
+    });
+    assert_eq!(fake.calls(), 1);
+    // The second row is selected at the end and says why nothing was sent.
+    assert!(
+        harness
+            .query_by_label_contains("nothing was sent again")
+            .is_some()
+    );
 }

@@ -189,7 +189,13 @@ fn count_record(lang: Lang, report: &JobReport) -> Record {
             fields.insert("error".into(), Value::Null);
             fields.insert("error_message".into(), Value::Null);
             fields.insert("attempts".into(), json!(count.attempts));
-            format!("{:>6}  {label}  {}", count.people, count.message)
+            if report.reused {
+                fields.insert("reused".into(), json!(true));
+                let note = t!("cli.reused", locale = lang.code());
+                format!("{:>6}  {label}  {}  ({note})", count.people, count.message)
+            } else {
+                format!("{:>6}  {label}  {}", count.people, count.message)
+            }
         }
         Err(error) => {
             let (code, request_id, attempts, service_message, gateway_code) = match error {

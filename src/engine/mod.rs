@@ -2,6 +2,7 @@
 //!
 //! Nothing here knows about egui; the window and the command line both drive it.
 
+mod cache;
 mod input;
 
 use std::collections::HashMap;
@@ -14,6 +15,7 @@ use crate::api::{ApiError, Client, Count, Failure, ImageSource};
 use crate::prepare::{self, PrepareError, Upload, UploadFormat};
 use crate::secret::AppCode;
 
+pub use cache::CountCache;
 pub use input::{Input, MAX_FILE_BYTES, expand, is_http_url};
 
 /// Why an input produced no count.
@@ -110,6 +112,8 @@ pub struct JobReport {
     pub outcome: Result<Count, JobError>,
     /// From the start of reading to the end of the last call.
     pub elapsed: Duration,
+    /// The count is an earlier one for the same bytes: nothing was sent or paid for.
+    pub reused: bool,
 }
 
 /// Read an input's bytes off the async threads. URLs have none.
@@ -184,26 +188,52 @@ pub async fn preview_bytes(
         .map_err(JobError::from)
 }
 
-/// Send an already prepared upload (or a URL) and build the report.
+/// Send an already prepared upload (or a URL) and build the report. An upload whose
+/// bytes were already counted in `cache` gets that count again, without a call.
 pub async fn send(
     client: &Client,
     appcode: &AppCode,
     input: Input,
     upload: Option<Upload>,
     started: Instant,
+    cache: &CountCache,
 ) -> JobReport {
     let summary = upload.as_ref().map(UploadSummary::from);
-    let source = match (&input, &upload) {
-        (_, Some(upload)) => ImageSource::Upload(upload),
-        (Input::Url(url), None) => ImageSource::Url(url),
+    let (outcome, reused) = match (&input, &upload, &summary) {
+        (_, Some(upload), Some(summary)) => {
+            let slot = cache.slot(client.config().endpoint.as_str(), &summary.hash);
+            let mut called = false;
+            let counted = slot
+                .get_or_try_init(|| {
+                    called = true;
+                    client.count(appcode, ImageSource::Upload(upload))
+                })
+                .await;
+            match counted {
+                Ok(count) if called => (Ok(count.clone()), false),
+                // No call this time: say so rather than repeat the first call's figures.
+                Ok(count) => (
+                    Ok(Count {
+                        attempts: 0,
+                        ..count.clone()
+                    }),
+                    true,
+                ),
+                Err(failure) => (Err(JobError::from(failure)), false),
+            }
+        }
+        (Input::Url(url), None, _) => {
+            let counted = client.count(appcode, ImageSource::Url(url)).await;
+            (counted.map_err(JobError::from), false)
+        }
         _ => unreachable!("inputs other than URLs are always prepared"),
     };
-    let outcome = client.count(appcode, source).await.map_err(JobError::from);
     if let Some(summary) = &summary {
         tracing::debug!(
             hash = &summary.hash[..12],
             bytes = summary.bytes,
             ok = outcome.is_ok(),
+            reused,
             "image counted"
         );
     }
@@ -212,17 +242,24 @@ pub async fn send(
         upload: summary,
         outcome,
         elapsed: started.elapsed(),
+        reused,
     }
 }
 
 /// Read, prepare and count one input.
-pub async fn count(client: &Client, appcode: &AppCode, input: Input) -> JobReport {
+pub async fn count(
+    client: &Client,
+    appcode: &AppCode,
+    input: Input,
+    cache: &CountCache,
+) -> JobReport {
     let started = Instant::now();
     let failed = |input, upload, error| JobReport {
         input,
         upload,
         outcome: Err(error),
         elapsed: started.elapsed(),
+        reused: false,
     };
 
     let bytes = match read(&input).await {
@@ -236,7 +273,7 @@ pub async fn count(client: &Client, appcode: &AppCode, input: Input) -> JobRepor
         },
         None => None,
     };
-    send(client, appcode, input, upload, started).await
+    send(client, appcode, input, upload, started, cache).await
 }
 
 /// Totals of a finished batch.
@@ -272,6 +309,8 @@ pub async fn run_batch(
     // writes it, between jobs, so the decision to skip never races a job's start.
     let mut stop: Option<ApiError> = None;
     let mut summary = BatchSummary::default();
+    // The same photo listed twice (or copied under another name) is paid for once.
+    let cache = CountCache::default();
 
     loop {
         while jobs.len() < concurrency {
@@ -284,7 +323,9 @@ pub async fn run_batch(
                 continue;
             }
             let (client, appcode, job_input) = (client.clone(), appcode.clone(), input.clone());
-            let handle = jobs.spawn(async move { count(&client, &appcode, job_input).await });
+            let cache = cache.clone();
+            let handle =
+                jobs.spawn(async move { count(&client, &appcode, job_input, &cache).await });
             running.insert(handle.id(), (index, input));
         }
 
@@ -311,6 +352,7 @@ pub async fn run_batch(
                         upload: None,
                         outcome: Err(JobError::Prepare(error)),
                         elapsed: Duration::ZERO,
+                        reused: false,
                     },
                 )
             }
@@ -337,5 +379,6 @@ fn skipped(input: Input, error: ApiError) -> JobReport {
         upload: None,
         outcome: Err(JobError::Skipped(error)),
         elapsed: Duration::ZERO,
+        reused: false,
     }
 }

@@ -79,6 +79,8 @@ pub struct Item {
     pub elapsed: Option<Duration>,
     /// Why there is no preview (URLs have none; undecodable files neither).
     pub preview_error: Option<String>,
+    /// The count is an earlier item's: the same photo was not sent again.
+    pub reused: bool,
 }
 
 /// The photo on screen: only the selected item's, to keep memory flat in long batches.
@@ -219,11 +221,12 @@ impl HeadcountApp {
                     upload,
                     outcome,
                     elapsed,
+                    reused,
                 } => {
                     if self.running.as_ref().is_some_and(|(id, _)| *id == item) {
                         self.running = None;
                     }
-                    self.finished(item, upload, outcome, elapsed);
+                    self.finished(item, upload, outcome, elapsed, reused);
                 }
                 Event::TestDone(result) => {
                     self.panel.testing = false;
@@ -320,6 +323,7 @@ impl HeadcountApp {
                 upload: None,
                 elapsed: None,
                 preview_error,
+                reused: false,
             });
             self.next_id += 1;
         }
@@ -333,6 +337,7 @@ impl HeadcountApp {
         upload: Option<UploadSummary>,
         outcome: Result<Count, ItemError>,
         elapsed: Duration,
+        reused: bool,
     ) {
         // After an answer every later call would repeat (wrong AppCode, quota used up…),
         // the rest of the queue is not sent: each call could cost money and none can
@@ -350,6 +355,7 @@ impl HeadcountApp {
         if let Some(entry) = self.item_mut(item) {
             entry.upload = upload;
             entry.elapsed = Some(elapsed);
+            entry.reused = reused;
             entry.status = match outcome {
                 Ok(count) => ItemStatus::Done(count),
                 Err(error) => ItemStatus::Failed(error),

@@ -198,6 +198,9 @@ fn count_ui(ui: &mut egui::Ui, lang: Lang, item: &Item, count: &Count) {
     if let Some(request_id) = &count.request_id {
         request_id_ui(ui, lang, request_id);
     }
+    if item.reused {
+        ui.weak(t!("ui.result.reused", locale = locale));
+    }
     let seconds = item.elapsed.unwrap_or(count.elapsed).as_secs_f64();
     ui.weak(t!(
         "ui.result.took",

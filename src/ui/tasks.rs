@@ -80,6 +80,8 @@ pub enum Event {
         upload: Option<UploadSummary>,
         outcome: Result<Count, ItemError>,
         elapsed: Duration,
+        /// The count came from an earlier item with the same bytes; nothing was sent.
+        reused: bool,
     },
     TestDone(Result<Count, ItemError>),
     /// The file dialog closed; `available` is false when no dialog could be shown.
@@ -132,6 +134,8 @@ pub struct Tasks {
     ctx: egui::Context,
     sender: Sender<Event>,
     receiver: Receiver<Event>,
+    /// Counts of this session by upload, so a photo dropped again is not paid for again.
+    counted: engine::CountCache,
 }
 
 impl Tasks {
@@ -142,6 +146,7 @@ impl Tasks {
             ctx,
             sender,
             receiver,
+            counted: engine::CountCache::default(),
         }
     }
 
@@ -224,6 +229,7 @@ impl Tasks {
         preview_side: u32,
     ) -> JoinHandle<()> {
         let (sender, ctx) = (self.sender.clone(), self.ctx.clone());
+        let cache = self.counted.clone();
         self.spawn(async move {
             let started = Instant::now();
             let finished = |upload, outcome| Event::Finished {
@@ -231,6 +237,7 @@ impl Tasks {
                 upload,
                 outcome,
                 elapsed: started.elapsed(),
+                reused: false,
             };
 
             let bytes = match engine::read(&input).await {
@@ -268,8 +275,14 @@ impl Tasks {
                 }
                 None => None,
             };
-            let report = engine::send(&client, &appcode, input, upload, started).await;
-            finished(report.upload, report.outcome.map_err(ItemError::Job))
+            let report = engine::send(&client, &appcode, input, upload, started, &cache).await;
+            Event::Finished {
+                item,
+                upload: report.upload,
+                outcome: report.outcome.map_err(ItemError::Job),
+                elapsed: started.elapsed(),
+                reused: report.reused,
+            }
         })
     }
 
@@ -296,7 +309,9 @@ impl Tasks {
                 name: "test-photo.jpg".to_owned(),
                 bytes: Arc::new(TEST_PHOTO.to_vec()),
             };
-            let report = engine::count(&client, &appcode, input).await;
+            // The test is a deliberate paid call: never answered from the session's counts.
+            let fresh = engine::CountCache::default();
+            let report = engine::count(&client, &appcode, input, &fresh).await;
             Event::TestDone(report.outcome.map_err(ItemError::Job))
         });
     }
