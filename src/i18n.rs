@@ -4,7 +4,7 @@ use rust_i18n::t;
 use serde::{Deserialize, Serialize};
 
 use crate::api::ApiError;
-use crate::engine::JobError;
+use crate::engine::{JobError, ReadError};
 use crate::prepare::PrepareError;
 use crate::secret::{AppCodeError, SecretError};
 
@@ -65,7 +65,17 @@ pub fn error_text_for(lang: Lang, name: Option<&str>, error: &JobError) -> Strin
     let name = name.unwrap_or(fallback_name);
     let key = format!("error.{}", error.kind());
     let text: std::borrow::Cow<'_, str> = match error {
-        JobError::Read(detail) => t!(&key, locale = locale, name = name, detail = detail),
+        JobError::Read(detail) => {
+            let detail = match detail {
+                ReadError::NotFound => t!("read.not_found", locale = locale).into_owned(),
+                ReadError::PermissionDenied => {
+                    t!("read.permission_denied", locale = locale).into_owned()
+                }
+                ReadError::EmptyFolder => t!("read.empty_folder", locale = locale).into_owned(),
+                ReadError::Other(other) => other.clone(),
+            };
+            t!(&key, locale = locale, name = name, detail = detail)
+        }
         JobError::UnsupportedAddress(scheme) => {
             t!(&key, locale = locale, name = name, scheme = scheme)
         }
@@ -221,7 +231,10 @@ mod tests {
     #[test]
     fn every_error_has_text_and_advice_in_both_languages() {
         let errors = [
-            JobError::Read("denied".into()),
+            JobError::Read(ReadError::NotFound),
+            JobError::Read(ReadError::PermissionDenied),
+            JobError::Read(ReadError::EmptyFolder),
+            JobError::read("denied"),
             JobError::FileTooLarge(300_000_000),
             JobError::Prepare(PrepareError::Empty),
             JobError::Prepare(PrepareError::TooSmall {

@@ -125,10 +125,19 @@ fn parse_lang(text: &str) -> Result<Lang, String> {
 
 impl CountArgs {
     fn client_config(&self) -> Result<ClientConfig, String> {
-        let endpoint = url::Url::parse(&self.endpoint)
+        // An empty HEADCOUNT_ENDPOINT (set but blank in a script) means the default.
+        let given = self.endpoint.trim();
+        let given = if given.is_empty() {
+            api::DEFAULT_ENDPOINT
+        } else {
+            given
+        };
+        let endpoint = url::Url::parse(given)
             .ok()
             .filter(|url| matches!(url.scheme(), "http" | "https"))
-            .ok_or_else(|| format!("--endpoint {:?} is not an http(s) URL", self.endpoint))?;
+            .ok_or_else(|| {
+                format!("{given:?} (--endpoint or HEADCOUNT_ENDPOINT) is not an http(s) URL")
+            })?;
         Ok(ClientConfig {
             endpoint,
             timeout: Duration::from_secs(self.timeout),

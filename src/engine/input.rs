@@ -28,9 +28,11 @@ impl Input {
             return Self::Path(PathBuf::from(arg));
         };
         if is_http_url(trimmed) {
-            // Spaces and non-ASCII characters must be percent-encoded for the service to
-            // fetch the address; anything else goes out exactly as given.
-            let plain = trimmed.bytes().all(|b| b.is_ascii_graphic());
+            // A plain lower-case http(s) address goes out exactly as given. Anything else
+            // (an upper-case scheme, `http:/host`, spaces, Chinese characters) is sent in
+            // the standard form the URL parser gives, which the service can fetch.
+            let plain = (trimmed.starts_with("http://") || trimmed.starts_with("https://"))
+                && trimmed.bytes().all(|b| b.is_ascii_graphic());
             Self::Url(if plain {
                 trimmed.to_owned()
             } else {
@@ -119,7 +121,9 @@ pub fn expand(inputs: Vec<Input>) -> Vec<Input> {
                     .map(walkdir::DirEntry::into_path)
                     .filter(|path| looks_like_image_name(path))
                     .collect();
-                files.sort_by(|a, b| natord::compare(&a.to_string_lossy(), &b.to_string_lossy()));
+                files.sort_by(|a, b| {
+                    natord::compare_ignore_case(&a.to_string_lossy(), &b.to_string_lossy())
+                });
                 expanded.extend(files.into_iter().map(Input::Path));
             }
             other => expanded.push(other),
@@ -172,6 +176,8 @@ mod tests {
             url("https://a.example/my photos/站台.jpg"),
             "https://a.example/my%20photos/%E7%AB%99%E5%8F%B0.jpg"
         );
+        assert_eq!(url("HTTPS://A.EXAMPLE/X.JPG"), "https://a.example/X.JPG");
+        assert_eq!(url("http:/a.example/x.jpg"), "http://a.example/x.jpg");
     }
 
     #[test]
@@ -188,7 +194,14 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let sub = dir.path().join("sub");
         std::fs::create_dir(&sub).expect("mkdir");
-        for name in ["img10.jpg", "img2.JPG", "notes.txt", ".hidden.jpg"] {
+        for name in [
+            "img10.jpg",
+            "img2.JPG",
+            "notes.txt",
+            ".hidden.jpg",
+            "Bravo.jpg",
+            "alpha.jpg",
+        ] {
             std::fs::write(dir.path().join(name), b"x").expect("write");
         }
         std::fs::write(sub.join("a.png"), b"x").expect("write");
@@ -201,6 +214,8 @@ mod tests {
         assert_eq!(
             names,
             vec![
+                format!("{sep}alpha.jpg"),
+                format!("{sep}Bravo.jpg"),
                 format!("{sep}img2.JPG"),
                 format!("{sep}img10.jpg"),
                 format!("{sep}sub{sep}a.png")

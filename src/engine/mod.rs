@@ -22,7 +22,7 @@ pub use input::{Input, MAX_FILE_BYTES, expand, is_http_url};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JobError {
     #[error("cannot read the file: {0}")]
-    Read(String),
+    Read(ReadError),
     #[error("the file is {0} bytes, far larger than any photo the service accepts")]
     FileTooLarge(u64),
     /// An address with a scheme other than http(s): the service fetches only those.
@@ -36,6 +36,37 @@ pub enum JobError {
     /// Not sent, because an earlier answer showed every call would fail the same way.
     #[error("not sent: {0}")]
     Skipped(ApiError),
+}
+
+/// Why an input's bytes could not be had.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    #[error("it does not exist")]
+    NotFound,
+    #[error("permission denied")]
+    PermissionDenied,
+    #[error("it is a folder with no images")]
+    EmptyFolder,
+    /// Anything else, in the platform's or the library's words.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<std::io::Error> for ReadError {
+    fn from(err: std::io::Error) -> Self {
+        match err.kind() {
+            std::io::ErrorKind::NotFound => Self::NotFound,
+            std::io::ErrorKind::PermissionDenied => Self::PermissionDenied,
+            _ => Self::Other(err.to_string()),
+        }
+    }
+}
+
+impl JobError {
+    /// A read failure described in words of our own.
+    pub fn read(detail: impl Into<String>) -> Self {
+        Self::Read(ReadError::Other(detail.into()))
+    }
 }
 
 impl From<Failure> for JobError {
@@ -124,7 +155,7 @@ pub async fn read(input: &Input) -> Result<Option<Arc<Vec<u8>>>, JobError> {
         Input::Path(path) => {
             let path = path.clone();
             let read = tokio::task::spawn_blocking(move || read_file(&path)).await;
-            read.map_err(|err| JobError::Read(err.to_string()))?
+            read.map_err(|err| JobError::read(err.to_string()))?
                 .map(|bytes| Some(Arc::new(bytes)))
         }
     }
@@ -138,23 +169,23 @@ fn read_file(path: &std::path::Path) -> Result<Vec<u8>, JobError> {
             if let Some(scheme) = input::url_scheme(&path.to_string_lossy()) {
                 return Err(JobError::UnsupportedAddress(scheme));
             }
-            return Err(JobError::Read(err.to_string()));
+            return Err(JobError::Read(err.into()));
         }
     };
     if metadata.is_dir() {
-        return Err(JobError::Read("it is a folder with no images".to_owned()));
+        return Err(JobError::Read(ReadError::EmptyFolder));
     }
     if metadata.len() > MAX_FILE_BYTES {
         return Err(JobError::FileTooLarge(metadata.len()));
     }
-    std::fs::read(path).map_err(|err| JobError::Read(err.to_string()))
+    std::fs::read(path).map_err(|err| JobError::Read(err.into()))
 }
 
 /// Prepare bytes for upload on a blocking thread (decoding is CPU work).
 pub async fn prepare_bytes(bytes: Arc<Vec<u8>>) -> Result<Upload, JobError> {
     let prepared = tokio::task::spawn_blocking(move || prepare::prepare(&bytes)).await;
     prepared
-        .map_err(|err| JobError::Read(format!("image preparation stopped: {err}")))?
+        .map_err(|err| JobError::read(format!("image preparation stopped: {err}")))?
         .map_err(JobError::from)
 }
 
@@ -173,7 +204,7 @@ pub async fn prepare_with_preview(
     })
     .await;
     prepared
-        .map_err(|err| JobError::Read(format!("image preparation stopped: {err}")))?
+        .map_err(|err| JobError::read(format!("image preparation stopped: {err}")))?
         .map_err(JobError::from)
 }
 
@@ -184,7 +215,7 @@ pub async fn preview_bytes(
 ) -> Result<image::RgbaImage, JobError> {
     let decoded = tokio::task::spawn_blocking(move || prepare::preview(&bytes, max_side)).await;
     decoded
-        .map_err(|err| JobError::Read(format!("preview stopped: {err}")))?
+        .map_err(|err| JobError::read(format!("preview stopped: {err}")))?
         .map_err(JobError::from)
 }
 

@@ -291,7 +291,7 @@ impl Tasks {
         self.spawn(async move {
             let image = match engine::read(&input).await {
                 Ok(Some(bytes)) => decode_preview(bytes, preview_side).await,
-                Ok(None) => Err(JobError::Read("a URL has no local preview".to_owned())),
+                Ok(None) => Err(JobError::read("a URL has no local preview")),
                 Err(err) => Err(err),
             };
             Event::Preview { item, image }
@@ -375,7 +375,7 @@ impl Tasks {
 async fn decode_preview(bytes: Arc<Vec<u8>>, max_side: u32) -> Result<egui::ColorImage, JobError> {
     let rgba = engine::preview_bytes(bytes, max_side).await?;
     let converted = tokio::task::spawn_blocking(move || color_image(&rgba)).await;
-    converted.map_err(|err| JobError::Read(format!("preview stopped: {err}")))
+    converted.map_err(|err| JobError::read(format!("preview stopped: {err}")))
 }
 
 fn color_image(rgba: &image::RgbaImage) -> egui::ColorImage {
