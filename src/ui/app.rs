@@ -426,7 +426,14 @@ impl HeadcountApp {
             .as_ref()
             .ok()
             .and_then(|found| found.as_ref().map(|(code, _)| code.clone()));
-        let keyring_error = state.resolved.as_ref().err().cloned();
+        // With no keyring at all, "no AppCode" would send the user to a Settings page
+        // that cannot store one; say that the keyring is missing instead.
+        let keyring_error = state
+            .resolved
+            .as_ref()
+            .err()
+            .or(state.keyring.as_ref().err())
+            .cloned();
         let Some(next) = self
             .items
             .iter_mut()
