@@ -84,7 +84,29 @@ fn step_until(
 
 // Buttons are pressed through AccessKit, by widget id: a pointer click aims at where the
 // widget was in the last frame, and a background event (the keyring's answer, a system
-// font arriving) can move it before the click lands.
+// font arriving) can move it before the click lands. Ids can shift too (egui numbers
+// widgets without an explicit id by their order), so a click whose effect matters is
+// repeated until the effect shows.
+
+/// Press the widget labelled `label` until `done` holds, for at most 10 s.
+fn click_until(
+    harness: &mut Harness<'static, HeadcountApp>,
+    label: &str,
+    done: impl Fn(&Harness<'static, HeadcountApp>) -> bool,
+) {
+    let started = Instant::now();
+    while !done(harness) {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "pressing {label:?} had no effect"
+        );
+        if let Some(node) = harness.query_by_label(label) {
+            node.click_accesskit();
+        }
+        harness.run_steps(3);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
 
 fn drop_file(harness: &mut Harness<'static, HeadcountApp>, path: PathBuf) {
     harness.input_mut().hovered_files.push(egui::HoveredFile {
@@ -157,8 +179,7 @@ fn without_an_appcode_the_error_offers_to_open_settings() {
     step_until(&mut harness, "the no-AppCode prompt", |h| {
         h.query_by_label("No AppCode is set.").is_some()
     });
-    harness.get_by_label("Open Settings").click_accesskit();
-    step_until(&mut harness, "the settings panel", |h| {
+    click_until(&mut harness, "Open Settings", |h| {
         h.query_by_label("Save to keyring").is_some()
     });
 }
@@ -181,7 +202,9 @@ fn saving_an_appcode_stores_it_in_the_keyring_and_never_shows_it() {
     let keyring = keyring_with(None);
     let mut harness = app(keyring.clone(), &endpoint, Lang::En);
     harness.run_steps(2);
-    harness.get_by_label("Settings").click_accesskit();
+    click_until(&mut harness, "Settings", |h| {
+        h.query_by_label("Save to keyring").is_some()
+    });
     step_until(&mut harness, "the keyring status", |h| {
         h.query_by_label("No AppCode is stored.").is_some()
     });
@@ -198,9 +221,7 @@ fn saving_an_appcode_stores_it_in_the_keyring_and_never_shows_it() {
         harness.query_by_label_contains(GOOD_CODE).is_none(),
         "the typed code is masked"
     );
-    harness.get_by_label("Save to keyring").click_accesskit();
-
-    step_until(&mut harness, "the saved notice", |h| {
+    click_until(&mut harness, "Save to keyring", |h| {
         h.query_by_label("An AppCode is stored (…cdef).").is_some()
     });
     let stored = keyring.load().expect("mock load");
@@ -217,11 +238,10 @@ fn switching_to_chinese_renders_chinese_labels() {
     let (_fake, endpoint) = start_fake();
     let mut harness = app(keyring_with(None), &endpoint, Lang::En);
     harness.run_steps(2);
-    harness.get_by_label("Settings").click_accesskit();
-    harness.run_steps(2);
-    harness.get_by_label("中文").click_accesskit();
-    // Background events (keyring status, the system font) may arrive in between frames.
-    step_until(&mut harness, "the Chinese labels", |h| {
+    click_until(&mut harness, "Settings", |h| {
+        h.query_by_label("中文").is_some()
+    });
+    click_until(&mut harness, "中文", |h| {
         h.query_by_label("语言").is_some()
     });
     assert!(harness.query_by_label("将照片或文件夹拖放到这里").is_some());
@@ -246,8 +266,12 @@ fn a_wrong_appcode_stops_a_batch_and_retry_sends_the_rest_once_it_is_fixed() {
     });
     assert_eq!(fake.calls(), 1, "the other two are not sent");
 
-    harness.get_by_label("Settings").click_accesskit();
-    harness.run_steps(2);
+    click_until(&mut harness, "Settings", |h| {
+        h.query_by_label("Save to keyring").is_some()
+    });
+    step_until(&mut harness, "the keyring status", |h| {
+        h.query_by_label("An AppCode is stored (…ffff).").is_some()
+    });
     harness
         .get_by_role_and_label(egui::Role::PasswordInput, "AppCode")
         .focus();
@@ -256,12 +280,13 @@ fn a_wrong_appcode_stops_a_batch_and_retry_sends_the_rest_once_it_is_fixed() {
         .get_by_role_and_label(egui::Role::PasswordInput, "AppCode")
         .type_text(GOOD_CODE);
     harness.step();
-    harness.get_by_label("Save to keyring").click_accesskit();
-    step_until(&mut harness, "the saved notice", |h| {
+    click_until(&mut harness, "Save to keyring", |h| {
         h.query_by_label("An AppCode is stored (…cdef).").is_some()
     });
 
-    harness.get_by_label("Retry failed").click_accesskit();
+    click_until(&mut harness, "Retry failed", |h| {
+        h.query_by_label("Retry failed").is_none()
+    });
     let rows: Vec<String> = ["hopper.jpg", "kodim12.png", "kodim14.png"]
         .iter()
         .map(|name| {
