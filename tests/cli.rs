@@ -412,8 +412,9 @@ fn a_photo_given_twice_is_sent_once_and_marked_as_reused() {
     assert_eq!(output.status.code(), Some(0));
     let lines = json_lines(&output);
     assert_eq!(lines[0]["count"], lines[1]["count"]);
-    assert_eq!(lines[0]["reused"], Value::Null);
-    assert_eq!(lines[1]["reused"], true);
-    assert_eq!(lines[1]["attempts"], 0);
+    // Both are prepared at once (concurrency 2); whichever calls first is the original.
+    let reused: Vec<&Value> = lines.iter().filter(|line| line["reused"] == true).collect();
+    assert_eq!(reused.len(), 1, "{lines:?}");
+    assert_eq!(reused[0]["attempts"], 0);
     assert_eq!(fake.calls(), 1);
 }
