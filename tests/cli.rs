@@ -418,3 +418,45 @@ fn a_photo_given_twice_is_sent_once_and_marked_as_reused() {
     assert_eq!(reused[0]["attempts"], 0);
     assert_eq!(fake.calls(), 1);
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_sending_and_says_how_far_the_batch_got() {
+    use std::io::BufRead as _;
+
+    let fake = FakeApi::start();
+    fake.set_latency(std::time::Duration::from_millis(300));
+    let photos = [
+        hopper(),
+        corpus("photos/people/kodim12.png"),
+        corpus("photos/people/kodim14.png"),
+        corpus("photos/people/Manifestazione_antifascista.jpg"),
+    ];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_headcount"))
+        .args(["--lang", "en", "count", "--concurrency", "1"])
+        .args(&photos)
+        .env("HEADCOUNT_APPCODE", CODE)
+        .env("HEADCOUNT_ENDPOINT", fake.endpoint())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start headcount");
+
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first = String::new();
+    stdout.read_line(&mut first).expect("one line");
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(interrupted.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).expect("the rest");
+    let output = child.wait_with_output().expect("headcount ends");
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("Interrupted:"), "{stderr}");
+    assert!(stderr.contains("of 4 done"), "{stderr}");
+    assert!(fake.calls() < 4, "calls: {}", fake.calls());
+}

@@ -6,7 +6,7 @@ use rust_i18n::t;
 use serde_json::{Map, Value, json};
 
 use super::output::{Printer, Record};
-use super::{CountArgs, EXIT_FAILED, EXIT_OK, EXIT_USAGE, PrepareArgs};
+use super::{CountArgs, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PrepareArgs};
 use crate::api::Client;
 use crate::engine::{self, Input, JobError, JobReport};
 use crate::i18n::{self, Lang};
@@ -123,7 +123,17 @@ pub async fn count(args: CountArgs, lang: Lang) -> u8 {
     // When the reader of our output goes away (`headcount count dir | head -3`), the
     // rest of the batch is not sent: nobody would see the counts that were paid for.
     let reader_gone = tokio::sync::Notify::new();
+    let so_far = std::cell::Cell::new(engine::BatchSummary::default());
     let batch = engine::run_batch(&client, &appcode, inputs, concurrency, |index, report| {
+        let mut tally = so_far.get();
+        match &report.outcome {
+            Ok(count) => {
+                tally.succeeded += 1;
+                tally.people += count.people;
+            }
+            Err(_) => tally.failed += 1,
+        }
+        so_far.set(tally);
         printer.push(index, count_record(lang, &report));
         if printer.closed() {
             reader_gone.notify_one();
@@ -134,6 +144,23 @@ pub async fn count(args: CountArgs, lang: Lang) -> u8 {
         () = reader_gone.notified() => {
             tracing::debug!("output closed; the rest of the batch is not sent");
             return EXIT_FAILED;
+        }
+        // Ctrl+C: calls in flight are abandoned, nothing more is sent, and what was
+        // counted stays on record with a closing line that says the run was cut short.
+        Ok(()) = tokio::signal::ctrl_c() => {
+            printer.finish();
+            let tally = so_far.get();
+            let line = t!(
+                "cli.interrupted",
+                locale = locale,
+                done = tally.succeeded + tally.failed,
+                total = total,
+                ok = tally.succeeded,
+                failed = tally.failed,
+                people = tally.people
+            );
+            eprintln!("{line}");
+            return EXIT_INTERRUPTED;
         }
     };
     printer.finish();

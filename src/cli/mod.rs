@@ -19,6 +19,8 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
 /// Exit status for usage or configuration errors (also clap's own).
 pub const EXIT_USAGE: u8 = 2;
+/// Stopped by Ctrl+C (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Count the people in photos with the Alibaba Cloud marketplace people-count API.
 ///
