@@ -138,6 +138,7 @@ pub fn api_error_text(lang: Lang, error: &ApiError) -> String {
             t!(&key, locale = locale, status = status_with(status, message))
         }
         ApiError::UnknownCode { code, .. } => t!(&key, locale = locale, code = code),
+        ApiError::Network { host, .. } => t!(&key, locale = locale, host = host),
         _ => t!(&key, locale = locale),
     };
     text.into_owned()
@@ -147,6 +148,8 @@ pub fn api_error_text(lang: Lang, error: &ApiError) -> String {
 pub fn error_advice(lang: Lang, error: &JobError) -> String {
     let kind = match error {
         JobError::Skipped(_) => "skipped",
+        JobError::Read(ReadError::NotFound) => "read_not_found",
+        JobError::Read(ReadError::PermissionDenied) => "read_permission",
         other
             if other
                 .api_error()
@@ -229,6 +232,26 @@ mod tests {
     }
 
     #[test]
+    fn a_network_error_names_the_host_that_failed() {
+        let error = api(ApiError::Network {
+            host: "gateway.example.com".into(),
+            detail: "connection refused".into(),
+        });
+        for lang in [Lang::En, Lang::Zh] {
+            assert!(error_text(lang, &error).contains("gateway.example.com"));
+        }
+    }
+
+    #[test]
+    fn a_missing_file_gets_its_own_advice() {
+        let missing = JobError::Read(ReadError::NotFound);
+        let other = JobError::read("disk on fire");
+        for lang in [Lang::En, Lang::Zh] {
+            assert_ne!(error_advice(lang, &missing), error_advice(lang, &other));
+        }
+    }
+
+    #[test]
     fn every_error_has_text_and_advice_in_both_languages() {
         let errors = [
             JobError::Read(ReadError::NotFound),
@@ -281,7 +304,10 @@ mod tests {
                 message: String::new(),
             }),
             api(ApiError::Timeout),
-            api(ApiError::Network("refused".into())),
+            api(ApiError::Network {
+                host: "example.com".into(),
+                detail: "refused".into(),
+            }),
             api(ApiError::Malformed("x".into())),
             api(ApiError::Unexpected {
                 status: 418,

@@ -143,7 +143,8 @@ impl From<keyring_core::Error> for SecretError {
 #[derive(Clone)]
 pub struct Keyring {
     store: Arc<CredentialStore>,
-    description: String,
+    /// A locale key naming the store.
+    description: &'static str,
 }
 
 impl fmt::Debug for Keyring {
@@ -164,12 +165,13 @@ impl Keyring {
         }
         let store = keyring_core::get_default_store()
             .ok_or_else(|| SecretError::Unavailable("no default credential store".to_owned()))?;
+        // Keys into the locale files: the name is shown in the user's language.
         let description = if cfg!(target_os = "macos") {
-            "the macOS Keychain"
+            "keyring.macos"
         } else if cfg!(windows) {
-            "the Windows Credential Manager"
+            "keyring.windows"
         } else {
-            "the Secret Service keyring (GNOME Keyring / KWallet)"
+            "keyring.secret_service"
         };
         Ok(Self::with_store(store, description))
     }
@@ -177,19 +179,16 @@ impl Keyring {
     /// An in-memory store, for tests and for running without any keyring.
     pub fn mock() -> Self {
         let store = keyring_core::mock::Store::new().expect("the mock store always builds");
-        Self::with_store(store, "an in-memory store")
+        Self::with_store(store, "keyring.memory")
     }
 
-    fn with_store(store: Arc<CredentialStore>, description: &str) -> Self {
-        Self {
-            store,
-            description: description.to_owned(),
-        }
+    fn with_store(store: Arc<CredentialStore>, description: &'static str) -> Self {
+        Self { store, description }
     }
 
-    /// A human description of the store, for "where is my AppCode kept".
-    pub fn description(&self) -> &str {
-        &self.description
+    /// The store's name in `lang`, for "where is my AppCode kept".
+    pub fn description(&self, lang: crate::i18n::Lang) -> String {
+        crate::i18n::text(lang, self.description)
     }
 
     fn entry(&self) -> Result<keyring_core::Entry, SecretError> {
@@ -250,6 +249,15 @@ mod tests {
     use super::*;
 
     const CODE: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn the_store_is_named_in_the_users_language() {
+        use crate::i18n::Lang;
+        let keyring = Keyring::mock();
+        assert_eq!(keyring.description(Lang::En), "an in-memory store");
+        let chinese = keyring.description(Lang::Zh);
+        assert!(!chinese.is_ascii() && !chinese.contains("store"), "{chinese}");
+    }
 
     #[test]
     fn debug_and_display_never_show_the_code() {

@@ -118,6 +118,61 @@ fn one_at_a_time_a_rejected_appcode_is_always_the_first_answer_and_the_rest_is_s
 }
 
 #[test]
+fn however_wide_the_batch_a_rejected_appcode_costs_one_call() {
+    for round in 0..10 {
+        let fake = FakeApi::start();
+        let (_, reports) = batch(&fake, UNKNOWN_CODE, distinct_photos(6), 4);
+        assert_eq!(
+            kinds(&reports),
+            [
+                "invalid_appcode",
+                "skipped",
+                "skipped",
+                "skipped",
+                "skipped",
+                "skipped"
+            ],
+            "round {round}"
+        );
+        assert_eq!(fake.calls(), 1, "round {round}");
+    }
+}
+
+#[test]
+fn a_stopped_batch_still_names_files_that_could_never_be_sent() {
+    let fake = FakeApi::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = dir.path().join("notes.jpg");
+    std::fs::write(&text, "shopping list: milk, eggs").expect("write");
+    let empty = dir.path().join("empty.png");
+    std::fs::write(&empty, b"").expect("write");
+    let mut inputs = distinct_photos(2);
+    inputs.extend([
+        Input::Path(dir.path().join("missing.jpg")),
+        Input::Path(text),
+        Input::Path(empty),
+        Input::Bytes {
+            name: "heic".to_owned(),
+            bytes: std::sync::Arc::new(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec()),
+        },
+    ]);
+    let (summary, reports) = batch(&fake, UNKNOWN_CODE, inputs, 2);
+    assert_eq!(
+        kinds(&reports),
+        [
+            "invalid_appcode",
+            "skipped",
+            "read_failed",
+            "not_an_image",
+            "empty_file",
+            "unsupported_format"
+        ]
+    );
+    assert_eq!(summary.failed, 6);
+    assert_eq!(fake.calls(), 1);
+}
+
+#[test]
 fn a_quota_that_runs_out_mid_batch_bills_only_what_it_allows() {
     let fake = FakeApi::start();
     let code = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";

@@ -50,8 +50,12 @@ pub enum ApiError {
     #[error("the service did not answer in time")]
     Timeout,
     /// The connection could not be made or broke.
-    #[error("network error: {0}")]
-    Network(String),
+    #[error("network error reaching {host}: {detail}")]
+    Network {
+        /// The endpoint's host, so the user can tell which address failed.
+        host: String,
+        detail: String,
+    },
     /// An answer that does not follow the contract.
     #[error("the service's answer could not be understood ({0})")]
     Malformed(String),
@@ -66,7 +70,7 @@ impl ApiError {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            Self::Throttled | Self::ServiceFault { .. } | Self::Timeout | Self::Network(_)
+            Self::Throttled | Self::ServiceFault { .. } | Self::Timeout | Self::Network { .. }
         )
     }
 
@@ -114,7 +118,7 @@ impl ApiError {
             Self::UnknownCode { .. } => "unknown_code",
             Self::ServiceFault { .. } => "service_fault",
             Self::Timeout => "timeout",
-            Self::Network(_) => "network",
+            Self::Network { .. } => "network",
             Self::Malformed(_) => "malformed_answer",
             Self::Unexpected { .. } => "unexpected",
         }

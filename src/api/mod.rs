@@ -126,7 +126,10 @@ impl Client {
             .timeout(config.timeout)
             .user_agent(concat!("headcount/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|err| ApiError::Network(err.to_string()))?;
+            .map_err(|err| ApiError::Network {
+                host: config.endpoint.host_str().unwrap_or_default().to_owned(),
+                detail: err.to_string(),
+            })?;
         Ok(Self { http, config })
     }
 
@@ -273,7 +276,15 @@ fn transport_error(err: &reqwest::Error) -> ApiError {
         message.push_str(&cause.to_string());
         source = cause.source();
     }
-    ApiError::Network(message)
+    let host = err
+        .url()
+        .and_then(|url| url.host_str())
+        .unwrap_or_default()
+        .to_owned();
+    ApiError::Network {
+        host,
+        detail: message,
+    }
 }
 
 #[cfg(test)]

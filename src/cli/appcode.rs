@@ -90,7 +90,7 @@ fn set(lang: Lang) -> u8 {
         t!(
             "cli.appcode_saved",
             locale = locale,
-            store = keyring.description(),
+            store = keyring.description(lang),
             hint = code.hint()
         )
     );
@@ -125,7 +125,7 @@ fn status(lang: Lang) -> u8 {
         Ok(Some((code, Source::Keyring))) => {
             let store = keyring
                 .as_ref()
-                .map(Keyring::description)
+                .map(|keyring| keyring.description(lang))
                 .unwrap_or_default();
             println!(
                 "{}",
@@ -181,7 +181,7 @@ fn clear(lang: Lang) -> u8 {
                 t!(
                     "cli.appcode_cleared",
                     locale = locale,
-                    store = keyring.description()
+                    store = keyring.description(lang)
                 )
             );
             EXIT_OK

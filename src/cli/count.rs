@@ -248,7 +248,9 @@ fn count_record(lang: Lang, report: &JobReport) -> Record {
             if let Some(gateway_code) = gateway_code {
                 fields.insert("gateway_code".into(), json!(gateway_code));
             }
+            // The gateway's reason is often already part of the text ("HTTP 404: …").
             let detail = service_message
+                .filter(|m| !text.contains(&**m))
                 .map(|m| format!(" [{m}]"))
                 .unwrap_or_default();
             let id = request_id

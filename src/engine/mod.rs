@@ -162,6 +162,12 @@ pub async fn read(input: &Input) -> Result<Option<Arc<Vec<u8>>>, JobError> {
 }
 
 fn read_file(path: &std::path::Path) -> Result<Vec<u8>, JobError> {
+    check_file(path)?;
+    std::fs::read(path).map_err(|err| JobError::Read(err.into()))
+}
+
+/// Whether `path` names a file that can be read whole, without reading it.
+fn check_file(path: &std::path::Path) -> Result<(), JobError> {
     let metadata = match std::fs::metadata(path) {
         Ok(metadata) => metadata,
         Err(err) => {
@@ -178,7 +184,33 @@ fn read_file(path: &std::path::Path) -> Result<Vec<u8>, JobError> {
     if metadata.len() > MAX_FILE_BYTES {
         return Err(JobError::FileTooLarge(metadata.len()));
     }
-    std::fs::read(path).map_err(|err| JobError::Read(err.into()))
+    Ok(())
+}
+
+/// What can be seen wrong with an input without decoding it: a missing, unreadable or
+/// empty file, or one that is no image at all. A stopped batch reports these instead of
+/// "not sent", since such a file could never have been sent anyway; only the first bytes
+/// are read, so a long batch of good photos is skipped quickly.
+async fn visible_problem(input: &Input) -> Option<JobError> {
+    const HEAD: u64 = 64 * 1024;
+    match input {
+        Input::Url(_) => None,
+        Input::Bytes { bytes, .. } => prepare::check_start(bytes).err().map(JobError::from),
+        Input::Path(path) => {
+            let path = path.clone();
+            let checked = tokio::task::spawn_blocking(move || {
+                use std::io::Read;
+                check_file(&path)?;
+                let mut head = Vec::new();
+                std::fs::File::open(&path)
+                    .and_then(|file| file.take(HEAD).read_to_end(&mut head))
+                    .map_err(|err| JobError::Read(err.into()))?;
+                prepare::check_start(&head).map_err(JobError::from)
+            })
+            .await;
+            checked.ok()?.err()
+        }
+    }
 }
 
 /// Prepare bytes for upload on a blocking thread (decoding is CPU work).
@@ -319,10 +351,12 @@ pub struct BatchSummary {
 /// input's index as its report arrives (in completion order).
 ///
 /// Inputs start strictly in the order given, so a batch with `concurrency` 1 is fully
-/// deterministic. After an answer that every later call would repeat (wrong AppCode,
-/// quota used up…), inputs not yet started are reported as [`JobError::Skipped`] rather
-/// than paid for; the ones already in flight finish. Dropping the returned future
-/// cancels the work still running.
+/// deterministic, and until the service has answered one call normally only one input is
+/// in flight. After an answer that every later call would repeat (wrong AppCode, quota
+/// used up…), inputs not yet started are reported as [`JobError::Skipped`] rather than
+/// paid for (or with their own problem, when a glance shows they could never be sent);
+/// the ones already in flight finish. Dropping the returned future cancels the work
+/// still running.
 pub async fn run_batch(
     client: &Client,
     appcode: &AppCode,
@@ -340,17 +374,24 @@ pub async fn run_batch(
     // writes it, between jobs, so the decision to skip never races a job's start.
     let mut stop: Option<ApiError> = None;
     let mut summary = BatchSummary::default();
+    // Until one call has been answered normally, inputs go one at a time: a wrong AppCode
+    // or an empty quota then costs one refused call, not one per slot.
+    let mut answered = false;
     // The same photo listed twice (or copied under another name) is paid for once.
     let cache = CountCache::default();
 
     loop {
-        while jobs.len() < concurrency {
+        while jobs.len() < if answered { concurrency } else { 1 } {
             let Some((index, input)) = pending.next() else {
                 break;
             };
             if let Some(error) = &stop {
                 summary.failed += 1;
-                on_report(index, skipped(input, error.clone()));
+                let report = match visible_problem(&input).await {
+                    Some(problem) => failed_early(input, problem),
+                    None => skipped(input, error.clone()),
+                };
+                on_report(index, report);
                 continue;
             }
             let (client, appcode, job_input) = (client.clone(), appcode.clone(), input.clone());
@@ -399,16 +440,25 @@ pub async fn run_batch(
             }
             Err(_) => summary.failed += 1,
         }
+        match &report.outcome {
+            Ok(_) => answered = true,
+            Err(JobError::Api(failure)) if !failure.error.stops_batch() => answered = true,
+            Err(_) => {}
+        }
         on_report(index, report);
     }
     summary
 }
 
 fn skipped(input: Input, error: ApiError) -> JobReport {
+    failed_early(input, JobError::Skipped(error))
+}
+
+fn failed_early(input: Input, error: JobError) -> JobReport {
     JobReport {
         input,
         upload: None,
-        outcome: Err(JobError::Skipped(error)),
+        outcome: Err(error),
         elapsed: Duration::ZERO,
         reused: false,
     }

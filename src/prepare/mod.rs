@@ -242,11 +242,27 @@ pub fn thumbnail(bytes: &[u8]) -> Result<image::RgbaImage, PrepareError> {
 }
 
 /// The format of `bytes`, if this program can decode it.
-fn recognise(bytes: &[u8]) -> Result<SourceFormat, PrepareError> {
+/// What the first bytes of a file alone show cannot be sent: nothing at all, no image,
+/// or an image format that cannot be converted. `head` may be just the start of a file.
+pub fn check_start(head: &[u8]) -> Result<(), PrepareError> {
+    let format = recognise_kind(head)?;
+    if format.image_format().is_none() {
+        return Err(PrepareError::Unsupported {
+            format: format.name().to_owned(),
+        });
+    }
+    Ok(())
+}
+
+fn recognise_kind(bytes: &[u8]) -> Result<SourceFormat, PrepareError> {
     if bytes.is_empty() {
         return Err(PrepareError::Empty);
     }
-    let format = sniff(bytes).ok_or(PrepareError::NotAnImage)?;
+    sniff(bytes).ok_or(PrepareError::NotAnImage)
+}
+
+fn recognise(bytes: &[u8]) -> Result<SourceFormat, PrepareError> {
+    let format = recognise_kind(bytes)?;
     let jpeg_coding = match format {
         SourceFormat::Jpeg => sniff::jpeg_frame(bytes).and_then(|f| f.unsupported_coding()),
         _ => None,

@@ -216,7 +216,7 @@ fn stored_status_ui(ui: &mut egui::Ui, lang: Lang, state: &AppCodeState) {
             ui.weak(t!(
                 "ui.settings.where",
                 locale = locale,
-                place = keyring.description()
+                place = keyring.description(lang)
             ));
         }
         Err(err) => {

@@ -169,7 +169,7 @@ async fn a_dropped_connection_is_a_network_error_retried_a_bounded_number_of_tim
     let failure = retried_failure(&fake, 2).await;
 
     assert!(
-        matches!(failure.error, ApiError::Network(_)),
+        matches!(failure.error, ApiError::Network { .. }),
         "{:?}",
         failure.error
     );
