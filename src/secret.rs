@@ -256,7 +256,10 @@ mod tests {
         let keyring = Keyring::mock();
         assert_eq!(keyring.description(Lang::En), "an in-memory store");
         let chinese = keyring.description(Lang::Zh);
-        assert!(!chinese.is_ascii() && !chinese.contains("store"), "{chinese}");
+        assert!(
+            !chinese.is_ascii() && !chinese.contains("store"),
+            "{chinese}"
+        );
     }
 
     #[test]
