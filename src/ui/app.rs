@@ -341,7 +341,9 @@ impl HeadcountApp {
     ) {
         // After an answer every later call would repeat (wrong AppCode, quota used up…),
         // the rest of the queue is not sent: each call could cost money and none can
-        // succeed. "Retry failed" sends them once the cause is fixed.
+        // succeed. "Retry failed" sends them once the cause is fixed. Known shortcoming:
+        // unlike the CLI, a queued file that could never be sent (missing, not an image)
+        // is also marked "not sent" here; it shows its own error only after a retry.
         if let Err(ItemError::Job(JobError::Api(failure))) = &outcome
             && failure.error.stops_batch()
         {
