@@ -417,33 +417,24 @@ pub async fn run_batch(
                     continue;
                 };
                 let error = PrepareError::Internal(format!("the job stopped: {err}"));
-                (
-                    index,
-                    JobReport {
-                        input,
-                        upload: None,
-                        outcome: Err(JobError::Prepare(error)),
-                        elapsed: Duration::ZERO,
-                        reused: false,
-                    },
-                )
+                (index, failed_early(input, JobError::Prepare(error)))
             }
         };
         match &report.outcome {
             Ok(count) => {
                 summary.succeeded += 1;
                 summary.people += count.people;
+                answered = true;
             }
             Err(JobError::Api(failure)) if failure.error.stops_batch() => {
                 summary.failed += 1;
                 stop.get_or_insert_with(|| failure.error.clone());
             }
+            Err(JobError::Api(_)) => {
+                summary.failed += 1;
+                answered = true;
+            }
             Err(_) => summary.failed += 1,
-        }
-        match &report.outcome {
-            Ok(_) => answered = true,
-            Err(JobError::Api(failure)) if !failure.error.stops_batch() => answered = true,
-            Err(_) => {}
         }
         on_report(index, report);
     }

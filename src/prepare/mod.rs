@@ -241,28 +241,29 @@ pub fn thumbnail(bytes: &[u8]) -> Result<image::RgbaImage, PrepareError> {
     preview(bytes, THUMBNAIL_SIDE)
 }
 
-/// The format of `bytes`, if this program can decode it.
 /// What the first bytes of a file alone show cannot be sent: nothing at all, no image,
 /// or an image format that cannot be converted. `head` may be just the start of a file.
 pub fn check_start(head: &[u8]) -> Result<(), PrepareError> {
-    let format = recognise_kind(head)?;
+    decodable_kind(head).map(|_| ())
+}
+
+/// The format named by the magic number, if this program has a decoder for it.
+fn decodable_kind(bytes: &[u8]) -> Result<SourceFormat, PrepareError> {
+    if bytes.is_empty() {
+        return Err(PrepareError::Empty);
+    }
+    let format = sniff(bytes).ok_or(PrepareError::NotAnImage)?;
     if format.image_format().is_none() {
         return Err(PrepareError::Unsupported {
             format: format.name().to_owned(),
         });
     }
-    Ok(())
+    Ok(format)
 }
 
-fn recognise_kind(bytes: &[u8]) -> Result<SourceFormat, PrepareError> {
-    if bytes.is_empty() {
-        return Err(PrepareError::Empty);
-    }
-    sniff(bytes).ok_or(PrepareError::NotAnImage)
-}
-
+/// The format of `bytes`, if this program can decode it.
 fn recognise(bytes: &[u8]) -> Result<SourceFormat, PrepareError> {
-    let format = recognise_kind(bytes)?;
+    let format = decodable_kind(bytes)?;
     let jpeg_coding = match format {
         SourceFormat::Jpeg => sniff::jpeg_frame(bytes).and_then(|f| f.unsupported_coding()),
         _ => None,
@@ -270,11 +271,6 @@ fn recognise(bytes: &[u8]) -> Result<SourceFormat, PrepareError> {
     if let Some(coding) = jpeg_coding {
         return Err(PrepareError::Unsupported {
             format: coding.to_owned(),
-        });
-    }
-    if format.image_format().is_none() {
-        return Err(PrepareError::Unsupported {
-            format: format.name().to_owned(),
         });
     }
     if format == SourceFormat::Bmp
